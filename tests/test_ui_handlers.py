@@ -1,0 +1,92 @@
+"""The page's handler functions, called directly with what Gradio 6 hands them."""
+
+import gradio as gr
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import upscale
+from mnist_demo.strokes import render_condition
+from mnist_demo.ui import BLANK_MESSAGE, Served, predict_drawing, predict_file, read_drawing
+
+
+@pytest.fixture(scope="module")
+def served_holder():
+    return Served(None)
+
+
+def sketchpad_value(rgba: np.ndarray) -> dict:
+    """What Gradio 6's Sketchpad sends with type='numpy': background, layers and composite, RGBA."""
+    h, w = rgba.shape[:2]
+    return {"background": np.zeros((h, w, 4), np.uint8), "layers": [rgba], "composite": rgba}
+
+
+def test_drawing_on_transparent_canvas_with_junk_colour_underneath(served_holder, drawn):
+    for digit in (2, 5, 8):
+        img = render_condition(drawn[digit][1], "transparent canvas, 14px brush", seed=digit)
+        rgba = np.asarray(img)
+        assert (rgba[..., 3] == 0).mean() > 0.9 and rgba[rgba[..., 3] == 0, :3].std() > 50  # junk under alpha 0
+        label, processed, message = predict_drawing(served_holder, sketchpad_value(rgba))
+        assert max(label, key=label.get) == str(digit), label
+        assert processed.size == (28, 28)
+        assert f"**{digit}**" in message
+
+
+def test_blank_canvas_gets_a_friendly_message(served_holder):
+    empty = np.zeros((420, 420, 4), np.uint8)
+    empty[..., :3] = 255  # white but fully transparent
+    assert predict_drawing(served_holder, sketchpad_value(empty)) == (None, None, BLANK_MESSAGE)
+    assert predict_drawing(served_holder, None) == (None, None, BLANK_MESSAGE)
+    assert predict_drawing(served_holder, {"background": None, "layers": [], "composite": None})[2] == BLANK_MESSAGE
+    assert read_drawing(None) is None
+
+
+def _error(served, path) -> str:
+    with pytest.raises(gr.Error) as err:
+        predict_file(served, str(path))
+    return str(err.value.message)
+
+
+def test_bad_uploads_get_clear_messages(served_holder, tmp_path):
+    (tmp_path / "notes.png").write_text("this is text, not a picture")
+    assert "not a readable image" in _error(served_holder, tmp_path / "notes.png")
+
+    Image.new("L", (20000, 20000), 255).save(tmp_path / "huge.png")  # 400 MP, compresses to ~0.4 MB
+    assert "too large" in _error(served_holder, tmp_path / "huge.png")
+
+    Image.new("L", (1, 1), 0).save(tmp_path / "dot.png")
+    assert "too small" in _error(served_holder, tmp_path / "dot.png")
+
+    Image.new("RGB", (200, 200), "white").save(tmp_path / "blank.png")
+    assert "blank" in _error(served_holder, tmp_path / "blank.png")
+
+    truncated = tmp_path / "cut.png"
+    render_like = Image.fromarray(np.random.default_rng(0).integers(0, 255, (300, 300), np.uint8))
+    render_like.save(truncated)
+    truncated.write_bytes(truncated.read_bytes()[:2000])
+    assert "damaged" in _error(served_holder, truncated)
+
+    assert "No image" in _error(served_holder, "")
+
+
+def test_odd_modes_are_read(served_holder, mnist, tmp_path):
+    (_, _), (x_test, y_test) = mnist
+    big = upscale(x_test[0])  # a 7, white on black
+    want = str(y_test[0])
+    paper = 255 - big
+    cases = {
+        "cmyk.jpg": Image.fromarray(paper).convert("CMYK"),
+        "sixteen.png": Image.fromarray(paper.astype(np.uint16) * 257),
+        "bilevel.png": Image.fromarray(paper).convert("1"),
+        "palette.png": Image.fromarray(paper).convert("P"),
+        "la.png": Image.fromarray(np.dstack([np.zeros_like(big), big]), "LA"),
+    }
+    for name, img in cases.items():
+        img.save(tmp_path / name)
+        label, processed = predict_file(served_holder, str(tmp_path / name))
+        assert max(label, key=label.get) == want, name
+
+    frames = [Image.fromarray(paper), Image.new("L", paper.shape[::-1], 255)]
+    frames[0].save(tmp_path / "anim.gif", save_all=True, append_images=frames[1:], duration=200, loop=0)
+    label, _ = predict_file(served_holder, str(tmp_path / "anim.gif"))
+    assert max(label, key=label.get) == want  # an animation is read by its first frame
