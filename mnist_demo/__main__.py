@@ -1,4 +1,4 @@
-"""The command line: python -m mnist_demo (or mnist-demo) train | predict | evaluate."""
+"""The command line: python -m mnist_demo (or mnist-demo) train | predict | evaluate | hub."""
 
 from __future__ import annotations
 
@@ -42,12 +42,13 @@ def _chunks(items, n):
 
 
 def _predict(args) -> int:
+    from .hub import HubError
     from .preprocess import ImageError, open_image
     from .recognizer import load
 
     try:
         recognizer = load(args.model)
-    except (FileNotFoundError, ValueError) as exc:
+    except (FileNotFoundError, ValueError, HubError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     failed = 0
@@ -107,6 +108,29 @@ def _evaluate(args) -> int:
     return 0
 
 
+def _hub(args) -> int:
+    from .hub import HubError, pull, push
+
+    try:
+        if args.action == "pull":
+            print(pull(args.repo_id))
+            return 0
+        result = push(args.repo_id, model=args.model, private=args.private, dry_run=args.dry_run)
+    except HubError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if args.dry_run:
+        from pathlib import Path
+
+        print(f"dry run: would upload to {args.repo_id} ({'private' if args.private else 'public'}):")
+        for f in sorted(Path(result).iterdir()):
+            print(f"  {f.name:16} {f.stat().st_size:>10,} bytes")
+        print(f"folder: {result}")
+    else:
+        print(f"uploaded: {result}")
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="mnist-demo", description="Train, run and ship the MNIST digit demo.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -126,7 +150,7 @@ def main(argv=None) -> int:
     p = sub.add_parser("predict", help="read digits from image files")
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
-    p.add_argument("--model", help="model file (default: checkpoints/model.keras or MNIST_DEMO_MODEL)")
+    p.add_argument("--model", help="model file or hf://OWNER/NAME (default: checkpoints/model.keras or MNIST_DEMO_MODEL)")
     p.set_defaults(func=_predict)
 
     e = sub.add_parser("evaluate", help="accuracy on MNIST and on drawn digits, beside the blog's pipeline")
@@ -139,6 +163,14 @@ def main(argv=None) -> int:
     e.add_argument("--mnist-limit", type=int, help="MNIST test digits (default: all 10,000)")
     e.add_argument("--out", help="folder for the drawings' confusion matrix and a JSON of the table")
     e.set_defaults(func=_evaluate)
+
+    h = sub.add_parser("hub", help="push the served model to the Hugging Face Hub, or pull one into the cache")
+    h.add_argument("action", choices=["push", "pull"])
+    h.add_argument("repo_id", help="OWNER/NAME (or hf://OWNER/NAME)")
+    h.add_argument("--model", help="model to push (default: the served checkpoint)")
+    h.add_argument("--private", action="store_true", help="create the repository private")
+    h.add_argument("--dry-run", action="store_true", help="build the upload folder and list it; upload nothing")
+    h.set_defaults(func=_hub)
 
     args = parser.parse_args(argv)
     return args.func(args)

@@ -78,8 +78,13 @@ class Recognizer:
 
 
 def resolve(path: str | os.PathLike | None = None) -> Path:
-    """--model PATH, else MNIST_DEMO_MODEL, else the committed checkpoint."""
-    path = Path(path or os.environ.get(MODEL_ENV) or DEFAULT_MODEL)
+    """--model PATH (or hf://OWNER/NAME), else MNIST_DEMO_MODEL, else the committed checkpoint."""
+    spec = str(path or os.environ.get(MODEL_ENV) or DEFAULT_MODEL)
+    if spec.startswith("hf://"):
+        from .hub import pull  # through huggingface_hub's cache; raises HubError with a clear message
+
+        return pull(spec)
+    path = Path(spec)
     if path.is_dir():
         path = path / "model.keras"
     if not path.is_file():

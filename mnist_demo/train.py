@@ -157,6 +157,7 @@ def train(
         train_ds,
         epochs=epochs,
         validation_data=(xte, y_test),
+        shuffle=False,  # the dataset is shuffled above
         callbacks=callbacks,
         verbose=verbose if verbose is not None else (1 if sys.stdout.isatty() else 2),
     )

@@ -8,11 +8,14 @@ asks `recognizer` to predict and `train` to train.
 from __future__ import annotations
 
 import argparse
+import hashlib
+import io
 import os
 import queue
 import shutil
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 import gradio as gr
@@ -75,7 +78,15 @@ class Served:
     """The model every request uses. Swapped as a whole, so all users see the change at once."""
 
     def __init__(self, path: str | None):
-        self.recognizer = rec.served(path)
+        from .hub import HubError
+
+        self.note = ""
+        try:
+            self.recognizer = rec.served(path)
+        except HubError as exc:  # the Hub is out of reach: serve the bundled model and say so
+            self.note = f"{exc} Serving the bundled checkpoint instead."
+            print(f"warning: {self.note}", flush=True)
+            self.recognizer = rec.served(None)
 
 
 def read_drawing(value) -> np.ndarray | None:
@@ -89,8 +100,42 @@ def read_drawing(value) -> np.ndarray | None:
     return np.asarray(value)
 
 
+PROCESSED_DIR = Path(tempfile.gettempdir()) / "mnist_demo_processed"
+_written = 0
+
+
+def processed_file(image) -> str:
+    """The 28x28 image as a PNG file named by its content, written atomically.
+
+    Handing Gradio a PIL image makes it write the encoded bytes in place to a
+    content-hashed cache path: two requests with the same answer at the same
+    moment then rewrite a file that a client is downloading, and the client
+    sees its connection dropped. A file path instead goes through Gradio's
+    copy-and-rename route, and this file is itself written to a temporary name
+    and renamed, so every reader sees a whole file.
+    """
+    global _written
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    data = buffer.getvalue()
+    path = PROCESSED_DIR / f"{hashlib.sha256(data).hexdigest()[:24]}.png"
+    if not path.is_file():
+        PROCESSED_DIR.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=PROCESSED_DIR, suffix=".tmp")
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+        _written += 1
+        if _written % 1000 == 0:  # keep the folder bounded: drop files unused for an hour
+            cutoff = time.time() - 3600
+            for old in PROCESSED_DIR.glob("*.png"):
+                if old.stat().st_mtime < cutoff:
+                    old.unlink(missing_ok=True)
+    return str(path)
+
+
 def _label_and_image(prediction):
-    return prediction.as_dict(), prediction.processed.image
+    return prediction.as_dict(), processed_file(prediction.processed.image)
 
 
 def predict_drawing(served: Served, value):
@@ -250,10 +295,11 @@ class Trainer:
 
 def about_markdown(served: Served) -> str:
     info = served.recognizer.info
+    note = f"> {served.note}\n\n" if served.note else ""
     if not info:
-        return f"Serving `{served.recognizer.path}` (no JSON beside it)."
+        return note + f"Serving `{served.recognizer.path}` (no JSON beside it)."
     v = info.get("versions", {})
-    return (
+    return note + (
         f"### The served model: `{info['architecture']}`\n\n"
         f"| | |\n|---|---|\n"
         f"| parameters | {info['parameters']:,} |\n"
@@ -286,7 +332,8 @@ def build_demo(model: str | None = None, training: bool = True) -> gr.Blocks:
     warm = example_files()
     served.recognizer.predict(open_image(warm[0][0]))  # warm the whole path before the first visitor
 
-    with gr.Blocks(title="Draw a digit") as demo:
+    # delete_cache: Gradio's copies of outputs older than an hour go, checked every 10 minutes.
+    with gr.Blocks(title="Draw a digit", delete_cache=(600, 3600)) as demo:
         gr.Markdown("# Draw a digit\nA small CNN trained on MNIST reads what you draw, as you draw it.")
         with gr.Tab("Draw"):
             with gr.Row():
@@ -305,7 +352,7 @@ def build_demo(model: str | None = None, training: bool = True) -> gr.Blocks:
                     message = gr.Markdown(BLANK_MESSAGE, elem_id="message")
                     label = gr.Label(num_top_classes=10, label="Probabilities", elem_id="label")
                     processed = gr.Image(label="What the model saw (28x28)", elem_id="processed",
-                                         type="pil", format="png", height=200, width=200, interactive=False, buttons=[])
+                                         type="filepath", format="png", height=200, width=200, interactive=False, buttons=[])
             outputs = [label, processed, message]
             sketch.change(lambda v: predict_drawing(served, v), sketch, outputs, trigger_mode="always_last",
                           show_progress="hidden", api_name="predict_drawing")
@@ -323,7 +370,7 @@ def build_demo(model: str | None = None, training: bool = True) -> gr.Blocks:
                 with gr.Column():
                     up_label = gr.Label(num_top_classes=10, label="Probabilities")
                     up_processed = gr.Image(label="What the model saw (28x28)", elem_id="processed-upload",
-                                            type="pil", format="png", height=200, width=200, interactive=False, buttons=[])
+                                            type="filepath", format="png", height=200, width=200, interactive=False, buttons=[])
             read.click(lambda p: predict_file(served, p), upload, [up_label, up_processed], api_name="predict")
             upload.upload(lambda p: predict_file(served, p), upload, [up_label, up_processed], api_visibility="private")
 
@@ -377,7 +424,7 @@ def parse_args(argv=None):
     parser.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", 7860)))
     parser.add_argument("--share", action="store_true", help="also open a public gradio.live link")
-    parser.add_argument("--model", help="model file (default: checkpoints/model.keras)")
+    parser.add_argument("--model", help="model file or hf://OWNER/NAME (default: checkpoints/model.keras)")
     parser.add_argument("--enable-training", dest="training", action="store_const", const=True, default=None,
                         help="show the Train tab even on a public link or a Space")
     parser.add_argument("--disable-training", dest="training", action="store_const", const=False)

@@ -118,3 +118,33 @@ def test_concurrent_clients(app_server, mnist, tmp_path):
     assert not errors, errors[:3]
     assert len(results) == 100
     assert np.mean(results) >= 0.95
+
+
+def test_identical_concurrent_requests_never_drop_a_connection(app_server, mnist, tmp_path):
+    """Many people clicking the same example at once: same input, same output image, no retries allowed.
+
+    Gradio writes a returned PIL image in place to a content-hashed cache file,
+    so identical answers at the same moment used to truncate a file a client was
+    downloading; the app hands Gradio an atomically written file instead.
+    """
+    (path, want), = write_mnist(tmp_path, mnist, 1)
+    answers, errors = [], []
+    barrier = threading.Barrier(8)
+
+    def worker():
+        c = Client(app_server.url, verbose=False)
+        barrier.wait()
+        for _ in range(15):
+            try:
+                label, image = c.predict(handle_file(str(path)), api_name="/predict")
+                answers.append((top(label), Image.open(image).size))
+            except Exception as exc:
+                errors.append(repr(exc))
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(300)
+    assert errors == []
+    assert answers == [(want, (28, 28))] * 120

@@ -28,7 +28,7 @@ def test_drawing_on_transparent_canvas_with_junk_colour_underneath(served_holder
         assert (rgba[..., 3] == 0).mean() > 0.9 and rgba[rgba[..., 3] == 0, :3].std() > 50  # junk under alpha 0
         label, processed, message = predict_drawing(served_holder, sketchpad_value(rgba))
         assert max(label, key=label.get) == str(digit), label
-        assert processed.size == (28, 28)
+        assert Image.open(processed).size == (28, 28)
         assert f"**{digit}**" in message
 
 

@@ -1,0 +1,182 @@
+"""Through HTTP: python app.py beside Gradio's floor (a no-op app) and the blog's serving path.
+
+    python benchmarks/http_load.py [--requests 400] [--clients 8] [--memory-requests 1000]
+
+Starts each server on a free loopback port, measures its cold start (seconds
+from launch to the first answered /predict), then drives /predict with
+gradio_client: one client, then N concurrent clients. Reports median and p99
+latency, requests per second, the app's ratio to the no-op app, dropped
+connections (retried once and counted), and the app's resident memory after
+10 and after --memory-requests requests. Inputs are example drawings made by
+mnist_demo/examples.py (no dataset needed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from mnist_demo.examples import example_files  # noqa: E402
+
+SERVERS = {
+    "app.py": [sys.executable, "app.py", "--disable-training"],
+    "no-op Gradio app": [sys.executable, "benchmarks/reference_app.py", "--mode", "noop"],
+    "blog's serving path": [sys.executable, "benchmarks/reference_app.py", "--mode", "blog"],
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+class Server:
+    def __init__(self, cmd: list[str], first_input: str, timeout: float = 180):
+        from gradio_client import Client, handle_file
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        start = time.perf_counter()
+        self.proc = subprocess.Popen([*cmd, "--port", str(self.port)], cwd=ROOT,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        while True:  # cold start: until the first /predict is answered
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{cmd} exited with {self.proc.returncode}")
+            if time.perf_counter() - start > timeout:
+                self.stop()
+                raise RuntimeError(f"{cmd} did not answer in {timeout} s")
+            try:
+                Client(self.url, verbose=False).predict(handle_file(first_input), api_name="/predict")
+                break
+            except Exception:
+                time.sleep(0.1)
+        self.cold_start = time.perf_counter() - start
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def drive(url: str, files: list[str], clients: int, total: int) -> dict:
+    """`total` calls spread over `clients` threads, each with its own gradio_client."""
+    import httpx
+    from gradio_client import Client, handle_file
+
+    latencies: list[float] = []
+    retries, failures = [0], []
+    barrier = threading.Barrier(clients + 1)
+
+    def worker(w: int):
+        client = Client(url, verbose=False)
+        barrier.wait()
+        for i in range(w, total, clients):
+            for attempt in (0, 1):
+                t = time.perf_counter()
+                try:
+                    client.predict(handle_file(files[i % len(files)]), api_name="/predict")
+                    latencies.append((time.perf_counter() - t) * 1e3)
+                    break
+                except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
+                    if attempt:
+                        failures.append(repr(exc))
+                    else:
+                        retries[0] += 1
+                except Exception as exc:  # noqa: BLE001 - reported, not hidden
+                    failures.append(repr(exc))
+                    break
+
+    threads = [threading.Thread(target=worker, args=(w,)) for w in range(clients)]
+    for t in threads:
+        t.start()
+    barrier.wait()
+    start = time.perf_counter()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - start
+    latencies.sort()
+    return {
+        "clients": clients,
+        "requests": len(latencies),
+        "median_ms": statistics.median(latencies) if latencies else float("nan"),
+        "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] if latencies else float("nan"),
+        "rps": len(latencies) / wall,
+        "retries": retries[0],
+        "failures": failures[:5],
+    }
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=400, help="calls per load level and server")
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--memory-requests", type=int, default=1000)
+    parser.add_argument("--servers", nargs="+", default=list(SERVERS), choices=list(SERVERS))
+    parser.add_argument("--json", help="also write the results here")
+    args = parser.parse_args(argv)
+
+    files = [path for path, _ in example_files()]
+    results: dict[str, dict] = {}
+    for name in args.servers:
+        server = Server(SERVERS[name], files[0])
+        try:
+            r = {"cold_start_s": server.cold_start}
+            drive(server.url, files, 1, 10)  # warm-up; also the first 10 requests for memory
+            r["rss_mb_after_10"] = rss_mb(server.proc.pid)
+            r["one_client"] = drive(server.url, files, 1, args.requests)
+            r["concurrent"] = drive(server.url, files, args.clients, args.requests)
+            done = 10 + 2 * args.requests
+            if args.memory_requests > done:
+                drive(server.url, files, args.clients, args.memory_requests - done)
+            r["rss_mb_after_memory_requests"] = rss_mb(server.proc.pid)
+            r["memory_requests"] = max(done, args.memory_requests)
+            results[name] = r
+        finally:
+            server.stop()
+
+    print(f"{'server':22} {'cold start':>10} | {'1 client: median':>16} {'p99':>8} {'req/s':>7} | "
+          f"{args.clients} clients: median {'p99':>8} {'req/s':>7} | retries | RSS MB (10 -> N)")
+    for name, r in results.items():
+        a, b = r["one_client"], r["concurrent"]
+        print(f"{name:22} {r['cold_start_s']:>9.1f}s | {a['median_ms']:>14.1f}ms {a['p99_ms']:>6.1f}ms {a['rps']:>7.1f} | "
+              f"{b['median_ms']:>15.1f}ms {b['p99_ms']:>6.1f}ms {b['rps']:>7.1f} | "
+              f"{a['retries'] + b['retries']:>7} | {r['rss_mb_after_10']:.0f} -> {r['rss_mb_after_memory_requests']:.0f} "
+              f"after {r['memory_requests']}")
+    if "app.py" in results and "no-op Gradio app" in results:
+        app, noop = results["app.py"], results["no-op Gradio app"]
+        for level in ("one_client", "concurrent"):
+            ratio = app[level]["rps"] / noop[level]["rps"]
+            extra = app[level]["median_ms"] - noop[level]["median_ms"]
+            print(f"app.py / no-op, {level.replace('_', ' ')}: throughput {ratio:.1%}, median latency {extra:+.1f} ms")
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
+    failures = [f for r in results.values() for level in ("one_client", "concurrent") for f in r[level]["failures"]]
+    if failures:
+        print("failures:", failures)
+    return results
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    main()

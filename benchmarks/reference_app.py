@@ -1,0 +1,59 @@
+"""Reference servers for the load benchmark, with app.py's /predict components.
+
+    python benchmarks/reference_app.py --mode noop --port 7870   # Gradio's floor: returns a fixed answer
+    python benchmarks/reference_app.py --mode blog --port 7871   # the blog's serving path
+
+noop: no model, no preprocessing, the same input and output components as the
+app's /predict, so the difference to app.py is the cost of the real work.
+blog: the blog's preprocessing (grey, resize to 28x28, invert, brighten) and
+model.predict per request on its own network (checkpoints/seed).
+"""
+
+import argparse
+import sys
+from pathlib import Path
+
+import gradio as gr
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from mnist_demo.ui import ImagePath, processed_file  # noqa: E402
+
+
+def build(mode: str) -> gr.Blocks:
+    if mode == "noop":
+        fixed_label = {str(d): 0.1 for d in range(10)}
+        fixed_image = processed_file(Image.new("L", (28, 28)))
+
+        def predict(path):
+            return fixed_label, fixed_image
+    else:
+        import numpy as np
+
+        from mnist_demo.evaluate import blog_preprocess
+        from mnist_demo.recognizer import CHECKPOINT_DIR, load
+
+        model = load(CHECKPOINT_DIR / "seed" / "model.keras").model
+
+        def predict(path):
+            x = blog_preprocess(Image.open(path))
+            p = model.predict(x[None, ..., None], verbose=0)[0]
+            shown = Image.fromarray((x * 255).clip(0, 255).astype(np.uint8))
+            return {str(d): float(v) for d, v in enumerate(p)}, processed_file(shown)
+
+    with gr.Blocks(title=f"reference: {mode}") as demo:
+        image = ImagePath(type="filepath", image_mode=None)
+        label = gr.Label(num_top_classes=10)
+        processed = gr.Image(type="filepath", format="png")
+        gr.Button().click(predict, image, [label, processed], api_name="predict")
+    demo.queue(default_concurrency_limit=4, max_size=128)
+    return demo
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--mode", choices=["noop", "blog"], default="noop")
+    parser.add_argument("--port", type=int, default=7870)
+    args = parser.parse_args()
+    build(args.mode).launch(server_name="127.0.0.1", server_port=args.port, show_error=True)
