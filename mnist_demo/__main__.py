@@ -1,4 +1,4 @@
-"""The command line: python -m mnist_demo (or mnist-demo) train | predict | evaluate | hub."""
+"""The command line: python -m mnist_demo (or mnist-demo) train | predict | evaluate | hub | export-web."""
 
 from __future__ import annotations
 
@@ -131,6 +131,18 @@ def _hub(args) -> int:
     return 0
 
 
+def _export_web(args) -> int:
+    from .web.export import ExportError, export
+
+    try:
+        out = export(args.outdir, model=args.model, tfjs=args.tfjs)
+    except (ExportError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"wrote the static site to {out}/ (serve it with: python -m http.server -d {out})")
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="mnist-demo", description="Train, run and ship the MNIST digit demo.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -171,6 +183,12 @@ def main(argv=None) -> int:
     h.add_argument("--private", action="store_true", help="create the repository private")
     h.add_argument("--dry-run", action="store_true", help="build the upload folder and list it; upload nothing")
     h.set_defaults(func=_hub)
+
+    w = sub.add_parser("export-web", help="write the static TensorFlow.js page (no server needed)")
+    w.add_argument("outdir")
+    w.add_argument("--model", help="model to export (default: the served checkpoint)")
+    w.add_argument("--tfjs", help="tf.min.js to copy (default: node_modules/@tensorflow/tfjs/dist/tf.min.js)")
+    w.set_defaults(func=_export_web)
 
     args = parser.parse_args(argv)
     return args.func(args)

@@ -326,15 +326,33 @@ def training_allowed(flag: bool | None, share: bool = False) -> bool:
     return not (share or os.environ.get("SPACE_ID"))
 
 
+def browser_page(served: Served) -> str | None:
+    """A link to the TensorFlow.js page: MNIST_DEMO_WEB_URL if set (a published copy), else a copy
+    exported now into a temporary folder and served by Gradio (needs `npm install` for tf.min.js)."""
+    if os.environ.get("MNIST_DEMO_WEB_URL"):
+        return os.environ["MNIST_DEMO_WEB_URL"]
+    from .web.export import export, tfjs_library
+
+    if tfjs_library() is None:
+        return None
+    folder = Path(tempfile.gettempdir()) / "mnist_demo_web"
+    export(folder, recognizer=served.recognizer)
+    gr.set_static_paths([str(folder)])
+    return f"gradio_api/file={folder}/index.html"
+
+
 def build_demo(model: str | None = None, training: bool = True) -> gr.Blocks:
     served = Served(model)
     trainer = Trainer(served)
+    web_page = browser_page(served)
     warm = example_files()
     served.recognizer.predict(open_image(warm[0][0]))  # warm the whole path before the first visitor
 
     # delete_cache: Gradio's copies of outputs older than an hour go, checked every 10 minutes.
     with gr.Blocks(title="Draw a digit", delete_cache=(600, 3600)) as demo:
-        gr.Markdown("# Draw a digit\nA small CNN trained on MNIST reads what you draw, as you draw it.")
+        run_here = f" [Run it in your browser]({web_page}): the same model with TensorFlow.js, no server." if web_page else ""
+        gr.Markdown("# Draw a digit\nA small CNN trained on MNIST reads what you draw, as you draw it." + run_here,
+                    elem_id="intro")
         with gr.Tab("Draw"):
             with gr.Row():
                 with gr.Column(scale=1, min_width=320):

@@ -1,0 +1,1 @@
+"""The static TensorFlow.js page and its exporter (see export.py)."""
