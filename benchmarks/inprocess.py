@@ -13,12 +13,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+
+# As app.py serves (mnist_demo/ui.py): one intra-op thread per call, requests in parallel.
+os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))

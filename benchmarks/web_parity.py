@@ -29,7 +29,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from mnist_demo.strokes import fit, load_drawn  # noqa: E402
+from mnist_demo.strokes import fit, load_drawn, simplify  # noqa: E402
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-sync"]
@@ -44,15 +44,6 @@ def serve(folder: Path) -> ThreadingHTTPServer:
     server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
-
-
-def simplify(stroke, n=16):
-    """At most n points, evenly spaced along the stroke."""
-    pts = np.asarray(stroke, float)
-    if len(pts) <= n:
-        return pts.tolist()
-    arc = np.concatenate([[0], np.cumsum(np.hypot(*np.diff(pts, axis=0).T))])
-    return pts[np.searchsorted(arc, np.linspace(0, arc[-1], n)).clip(0, len(pts) - 1)].tolist()
 
 
 def draw_and_compare(page, drawing, recognizer) -> dict:

@@ -127,52 +127,39 @@ def _as_pil(image) -> Image.Image:
 
 
 class _Canvas:
-    """An image as premultiplied grey and alpha (8-bit PIL, C speed at full resolution).
+    """An image to sample regions of, at any resolution, composited onto a contrasting background.
 
-    Compositing onto a background b is linear: composite = b * (1 - alpha) + grey * alpha.
-    Area averages and bilinear resizes are linear too, so any region can be
-    sampled at any resolution from the premultiplied pair without compositing
-    the full-resolution image first. The colour under transparent pixels
-    (arbitrary in a canvas export) drops out, since its alpha is zero.
+    Opaque images are plain 8-bit grey. A transparent image whose opaque part
+    is small (a drawing on a transparent canvas) is read by its alpha alone:
+    whatever was drawn is ink, whatever its colour, and the colour under
+    transparent pixels (arbitrary in a canvas export) never matters. Otherwise
+    (say, a transparent logo around a white card) it is kept as premultiplied
+    grey (grey x alpha) and alpha, and composited on demand: composite =
+    premultiplied grey + b * (1 - alpha). Area averages and bilinear resizes are
+    linear, so any region is sampled at any resolution without compositing the
+    full-resolution image. Full-resolution work stays in Pillow's C code.
     """
 
     def __init__(self, image):
         img = _as_pil(image)
-        has_alpha = img.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
-            img.mode == "P" and "transparency" in img.info
-        )
-        self.alpha = None
-        if has_alpha:
-            rgba = img.convert("RGBA") if img.mode not in ("RGBA", "LA") else img
+        self.alpha = self.grey = None
+        self._rgba = None
+        if img.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (img.mode == "P" and "transparency" in img.info):
+            rgba = img if img.mode in ("RGBA", "LA") else img.convert("RGBA")
             alpha = rgba.getchannel("A")
-            if alpha.getextrema()[0] < 250:  # really transparent somewhere
-                self.alpha = alpha
-                self.grey = ImageChops.multiply(rgba.convert("L"), alpha)  # premultiplied
+            if alpha.getextrema()[0] < 255:
+                self.alpha, self._rgba = alpha, rgba
             else:
                 self.grey = rgba.convert("L")
         else:
             self.grey = img.convert("L")
-        self.size = self.grey.size
+        self.size = img.size
         self.background = 0.0  # composite background for transparent images, set by overview()
 
-    def overview(self, reduce: int) -> np.ndarray:
-        """The whole composite, area-reduced; also chooses the background for transparent images:
-        dark ink goes on white, light ink on black (by the alpha-weighted mean colour of the ink)."""
-        grey = np.asarray(self.grey.reduce(reduce) if reduce > 1 else self.grey, np.float32) / 255.0
-        if self.alpha is None:
-            return grey
-        alpha = np.asarray(self.alpha.reduce(reduce) if reduce > 1 else self.alpha, np.float32) / 255.0
-        covered = float(alpha.sum())
-        ink_level = float(grey.sum()) / covered if covered > 0 else 0.0
-        self.background = 1.0 if ink_level < 0.5 else 0.0
-        return grey + self.background * (1.0 - alpha)
-
-    def sample(self, box=None, reduce: int = 1, size: tuple[int, int] | None = None) -> np.ndarray:
-        """Composite of a region as floats in [0, 1]: area-reduced by `reduce` or resized to `size`."""
-        out = []
+    def _channels(self, box, reduce: int, size):
         for channel in (self.grey, self.alpha):
             if channel is None:
-                out.append(None)
+                yield None
                 continue
             if box is not None:
                 channel = channel.crop(box)
@@ -180,11 +167,31 @@ class _Canvas:
                 channel = channel.reduce(reduce)
             elif size is not None:
                 channel = channel.resize(size, Image.BILINEAR)
-            out.append(np.asarray(channel, dtype=np.float32) / 255.0)
-        grey, alpha = out
+            yield np.asarray(channel, dtype=np.float32) / 255.0
+
+    def overview(self, reduce: int) -> np.ndarray:
+        """The whole composite, area-reduced. For transparent images it also decides how to read them:
+        by alpha alone (a drawing), or composited with dark ink on white / light ink on black."""
+        grey, alpha = self._channels(None, reduce, None)
         if alpha is None:
             return grey
+        if grey is None and alpha.mean() < 0.5:  # a drawing on a transparent canvas: ink is what is opaque
+            self.background = 1.0
+            return 1.0 - alpha
+        if grey is None:  # mostly opaque: its colours matter, composite them
+            self.grey = ImageChops.multiply(self._rgba.convert("L"), self.alpha)
+            grey, alpha = self._channels(None, reduce, None)
+        covered = float(alpha.sum())
+        ink_level = float(grey.sum()) / covered if covered > 0 else 0.0
+        self.background = 1.0 if ink_level < 0.5 else 0.0
         return grey + self.background * (1.0 - alpha)
+
+    def sample(self, box=None, reduce: int = 1, size: tuple[int, int] | None = None) -> np.ndarray:
+        """Composite of a region as floats in [0, 1]: area-reduced by `reduce` or resized to `size`."""
+        grey, alpha = self._channels(box, reduce, size)
+        if alpha is None:
+            return grey
+        return (0.0 if grey is None else grey) + self.background * (1.0 - alpha)
 
 
 # ---------------------------------------------------------------------------
@@ -207,6 +214,7 @@ def _components(mask: np.ndarray) -> list[list[tuple[int, int, int]]]:
     edges = np.diff(padded, axis=1)
     rows, starts = np.nonzero(edges == 1)
     _, ends = np.nonzero(edges == -1)
+    rows, starts, ends = rows.tolist(), starts.tolist(), ends.tolist()  # plain ints: fast in the loop
     parent = list(range(len(rows)))
 
     def find(i: int) -> int:
@@ -218,7 +226,7 @@ def _components(mask: np.ndarray) -> list[list[tuple[int, int, int]]]:
     prev: list[int] = []  # run indices of the previous row
     cur: list[int] = []
     row = -1
-    for i, r in enumerate(rows.tolist()):
+    for i, r in enumerate(rows):
         if r != row:
             prev = cur if r == row + 1 else []
             cur, row = [], r
@@ -231,7 +239,7 @@ def _components(mask: np.ndarray) -> list[list[tuple[int, int, int]]]:
         cur.append(i)
     groups: dict[int, list[tuple[int, int, int]]] = {}
     for i in range(len(rows)):
-        groups.setdefault(find(i), []).append((int(rows[i]), int(starts[i]), int(ends[i])))
+        groups.setdefault(find(i), []).append((rows[i], starts[i], ends[i]))
     return list(groups.values())
 
 
@@ -253,13 +261,13 @@ def stroke_width(mask: np.ndarray) -> float:
     For a long stroke of width w and length L, area = wL and the boundary
     crosses pixel edges about 2L times, so 2*area/edges estimates w.
     """
-    area = int(mask.sum())
+    area = int(np.count_nonzero(mask))
     if area == 0:
         return 0.0
-    m = mask.astype(np.int8)
-    edges = int(np.abs(np.diff(m, axis=0, prepend=0, append=0)).sum())
-    edges += int(np.abs(np.diff(m, axis=1, prepend=0, append=0)).sum())
-    return 2.0 * area / max(edges, 1)
+    edges = (np.count_nonzero(mask[1:] != mask[:-1]) + np.count_nonzero(mask[0]) + np.count_nonzero(mask[-1])
+             + np.count_nonzero(mask[:, 1:] != mask[:, :-1]) + np.count_nonzero(mask[:, 0])
+             + np.count_nonzero(mask[:, -1]))
+    return 2.0 * area / max(int(edges), 1)
 
 
 def _bbox(mask: np.ndarray) -> tuple[int, int, int, int]:
@@ -385,10 +393,3 @@ def _place(small: np.ndarray) -> tuple[np.ndarray, Image.Image]:
 def to_display(array: np.ndarray) -> Image.Image:
     """28x28 float array -> 8-bit greyscale image (white ink on black, as the model sees it)."""
     return Image.fromarray(np.round(np.clip(array, 0, 1) * 255).astype(np.uint8))
-
-
-def preprocess_batch(images) -> np.ndarray:
-    """Many images -> (N, 28, 28) float32. Raises on the first bad one."""
-    return np.stack([preprocess(img).array for img in images]) if len(images) else np.zeros(
-        (0, SIZE, SIZE), np.float32
-    )

@@ -44,6 +44,15 @@ def fit(drawing, height: float | None = None, center: tuple[float, float] | None
     return [[[(x - cx) * s + tx, (y - cy) * s + ty] for x, y in stroke] for stroke in drawing]
 
 
+def simplify(stroke, n: int = 16) -> list[list[float]]:
+    """At most n points, evenly spaced along the stroke (for replaying strokes as mouse moves)."""
+    pts = np.asarray(stroke, float)
+    if len(pts) <= n:
+        return pts.tolist()
+    arc = np.concatenate([[0], np.cumsum(np.hypot(*np.diff(pts, axis=0).T))])
+    return pts[np.searchsorted(arc, np.linspace(0, arc[-1], n)).clip(0, len(pts) - 1)].tolist()
+
+
 def render(
     drawing,
     canvas: tuple[int, int] = (800, 600),

@@ -3,10 +3,9 @@
 import os
 import shutil
 
-import numpy as np
 import pytest
 
-from mnist_demo.strokes import fit
+from mnist_demo.strokes import fit, simplify
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -40,22 +39,12 @@ def open_page(browser, app_server, width=1280, height=900):
     return page
 
 
-def simplify(stroke, n=12):
-    """At most n points, evenly spaced along the stroke: each mouse move costs ~0.2 s in software-rendered Chromium."""
-    pts = np.asarray(stroke, float)
-    if len(pts) <= n:
-        return pts.tolist()
-    arc = np.concatenate([[0], np.cumsum(np.hypot(*np.diff(pts, axis=0).T))])
-    idx = np.searchsorted(arc, np.linspace(0, arc[-1], n)).clip(0, len(pts) - 1)
-    return pts[idx].tolist()
-
-
 def draw(page, drawing):
     """Mouse strokes of a drawn-set digit, scaled to two thirds of the canvas."""
     box = page.locator("#sketchpad canvas").first.bounding_box()
     size = min(box["width"], box["height"])
     strokes = fit(drawing, height=size * 0.6, center=(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2))
-    for stroke in map(simplify, strokes):
+    for stroke in (simplify(s, 12) for s in strokes):  # each mouse move costs ~0.2 s on Gradio's canvas
         page.mouse.move(*stroke[0])
         page.mouse.down()
         for x, y in stroke[1:]:
