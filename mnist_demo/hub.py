@@ -72,6 +72,8 @@ Per-class accuracy: {per_class}.
 
 ![confusion matrix](confusion.png)
 
+![the first 100 training digits](samples.png)
+
 ## Use
 
 ```python
@@ -111,6 +113,15 @@ def build_folder(model: str | Path | None, out: Path, repo_id: str) -> Path:
     for picture in ("confusion.png", "samples.png"):
         if (model.parent / picture).is_file():
             shutil.copyfile(model.parent / picture, out / picture)
+    if not (out / "samples.png").is_file():  # not committed (dataset images): drawn from MNIST when at hand
+        try:
+            from .data import load_mnist
+            from .pictures import sample_grid
+
+            (x_train, y_train), _ = load_mnist()
+            sample_grid(x_train[:100], y_train[:100]).save(out / "samples.png")
+        except Exception:  # offline without a local copy: the card goes without it
+            pass
     here = Path(__file__).parent
     shutil.copyfile(here / "preprocess.py", out / "preprocess.py")
     shutil.copyfile(here / "preprocess.json", out / "preprocess.json")

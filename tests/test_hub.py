@@ -18,10 +18,11 @@ from mnist_demo.recognizer import DEFAULT_MODEL
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 
 
-def test_upload_folder_and_card(tmp_path):
+def test_upload_folder_and_card(tmp_path, mnist_path):
     folder = build_folder(DEFAULT_MODEL, tmp_path / "up", "someone/mnist-demo")
     names = {p.name for p in folder.iterdir()}
-    assert {"README.md", "model.keras", "model.json", "confusion.png", "preprocess.py", "preprocess.json"} <= names
+    assert {"README.md", "model.keras", "model.json", "confusion.png", "samples.png", "preprocess.py",
+            "preprocess.json"} <= names
     info = json.loads((folder / "model.json").read_text())
     card = ModelCard.load(folder / "README.md")
     data = card.data.to_dict()
