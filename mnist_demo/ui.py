@@ -123,7 +123,9 @@ def processed_file(image) -> str:
     image.save(buffer, format="PNG")
     data = buffer.getvalue()
     path = PROCESSED_DIR / f"{hashlib.sha256(data).hexdigest()[:24]}.png"
-    if not path.is_file():
+    if path.is_file():
+        os.utime(path)  # in use: keep it out of the hourly clean-up below
+    else:
         PROCESSED_DIR.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=PROCESSED_DIR, suffix=".tmp")
         with os.fdopen(fd, "wb") as f:
@@ -388,11 +390,13 @@ def build_demo(model: str | None = None, training: bool = True) -> gr.Blocks:
                     upload = ImagePath(label="An image of a digit", type="filepath", image_mode=None,
                                        sources=["upload", "webcam", "clipboard"], elem_id="upload")
                     read = gr.Button("Read it", variant="primary")
-                    gr.Examples([[p] for p, _ in warm], inputs=upload, example_labels=[c for _, c in warm])
                 with gr.Column():
                     up_label = gr.Label(num_top_classes=10, label="Probabilities")
                     up_processed = gr.Image(label="What the model saw (28x28)", elem_id="processed-upload",
                                             type="filepath", format="png", height=200, width=200, interactive=False, buttons=[])
+            gr.Examples([[p] for p, _ in warm], inputs=upload, outputs=[up_label, up_processed],
+                        fn=lambda p: predict_file(served, p), run_on_click=True, cache_examples=False,
+                        example_labels=[c for _, c in warm], label="Examples (drawn by the app itself): click one")
             read.click(lambda p: predict_file(served, p), upload, [up_label, up_processed], api_name="predict")
             upload.upload(lambda p: predict_file(served, p), upload, [up_label, up_processed], api_visibility="private")
 
