@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from mnist_demo.strokes import fit, load_drawn, simplify  # noqa: E402
 
+CHROMIUM = "/usr/bin/chromium"  # Debian's package
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-sync"]
 
@@ -94,7 +95,7 @@ def main(argv=None) -> dict:
         server = serve(site)
         try:
             with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+                browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
                 page = open_page(browser, f"http://127.0.0.1:{server.server_port}/index.html")
                 backend = page.evaluate("() => tf.getBackend()")
                 rows = [draw_and_compare(page, drawing, recognizer)

@@ -43,7 +43,7 @@ def _chunks(items, n):
 
 def _predict(args) -> int:
     from .hub import HubError
-    from .preprocess import ImageError, open_image
+    from .preprocess import ImageError
     from .recognizer import load
 
     try:
@@ -52,18 +52,10 @@ def _predict(args) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     failed = 0
-    # Read, preprocess and predict in chunks: one model call per chunk, bounded memory for any count.
+    # In chunks: one model call per chunk, bounded memory for any count. A file that cannot be
+    # read comes back as its ImageError, in its place.
     for chunk in _chunks(args.files, 256):
-        images = []
-        for name in chunk:
-            try:
-                images.append(open_image(name))
-            except ImageError as exc:
-                images.append(exc)
-        readable = [img for img in images if not isinstance(img, ImageError)]
-        results = iter(recognizer.predict_many(readable))
-        for name, img in zip(chunk, images):
-            result = img if isinstance(img, ImageError) else next(results)
+        for name, result in zip(chunk, recognizer.predict_many(chunk)):
             if isinstance(result, ImageError):
                 failed += 1
                 line = json.dumps({"file": name, "error": str(result)}) if args.json else f"{name}: error: {result}"
@@ -73,7 +65,7 @@ def _predict(args) -> int:
                 )
             else:
                 line = f"{name}: {result.label} ({result.probabilities[result.label]:.1%})"
-            print(line, flush=False)
+            print(line)
         sys.stdout.flush()
     if failed:
         print(f"{failed} of {len(args.files)} files could not be read", file=sys.stderr)

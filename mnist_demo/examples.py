@@ -11,6 +11,8 @@ import math
 import tempfile
 from pathlib import Path
 
+from PIL import Image
+
 from .strokes import fit, render
 
 

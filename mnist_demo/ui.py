@@ -28,7 +28,7 @@ import pandas as pd  # noqa: E402
 
 from . import recognizer as rec  # noqa: E402
 from .examples import example_files  # noqa: E402
-from .preprocess import BlankImageError, ImageError, open_image  # noqa: E402
+from .preprocess import BlankImageError, ImageError  # noqa: E402
 
 CANVAS = 420  # px, square; shown whole (not zoomed) on desktop and phone
 BRUSH = 10  # Gradio brush size (a radius): strokes about 20 px wide on the 420 px canvas, like a marker
@@ -167,7 +167,7 @@ def predict_file(served: Served, path):
     if not path:
         raise gr.Error("No image: upload a picture of a digit.")
     try:
-        prediction = served.recognizer.predict(open_image(path))
+        prediction = served.recognizer.predict(path)  # preprocess opens it, header checked first
     except BlankImageError:
         raise gr.Error("The image is blank: there is no digit to read.") from None
     except ImageError as exc:
@@ -352,7 +352,7 @@ def build_demo(model: str | None = None, training: bool = True) -> gr.Blocks:
     trainer = Trainer(served)
     web_page = browser_page(served)
     warm = example_files()
-    served.recognizer.predict(open_image(warm[0][0]))  # warm the whole path before the first visitor
+    served.recognizer.predict(warm[0][0])  # warm the whole path before the first visitor
 
     # delete_cache: Gradio's copies of outputs older than an hour go, checked every 10 minutes.
     with gr.Blocks(title="Draw a digit", delete_cache=(600, 3600)) as demo:

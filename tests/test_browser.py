@@ -1,32 +1,10 @@
 """What a person does on the page, in Debian's Chromium driven by Playwright."""
 
-import os
-import shutil
-
 import pytest
 
 from mnist_demo.strokes import fit, simplify
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("CI"):
-            pytest.fail("chromium is missing: .ci/run installs it from Debian")
-        pytest.skip("chromium not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--no-first-run", "--disable-sync"],
-        )
-        yield b
-        b.close()
 
 
 def open_page(browser, app_server, width=1280, height=900):

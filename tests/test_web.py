@@ -14,7 +14,7 @@ from mnist_demo.preprocess import CONFIG_PATH
 from mnist_demo.web.export import export, tfjs_library
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from web_parity import CHROMIUM_ARGS, draw_and_compare, open_page, serve  # noqa: E402
+from web_parity import draw_and_compare, open_page, serve  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
@@ -26,20 +26,6 @@ def site(tmp_path_factory, served):
             pytest.fail("node_modules/@tensorflow/tfjs is missing: .ci/run runs npm ci")
         pytest.skip("run `npm install` for TensorFlow.js")
     return export(tmp_path_factory.mktemp("web") / "site", recognizer=served)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not os.path.exists("/usr/bin/chromium"):
-        if os.environ.get("CI"):
-            pytest.fail("chromium is missing: .ci/run installs it from Debian")
-        pytest.skip("chromium not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def test_export_contents(site, served):
