@@ -1,15 +1,15 @@
 """Through HTTP: python app.py beside Gradio's floor (a no-op app) and the blog's serving path.
 
-    python benchmarks/http_load.py [--requests 400] [--clients 8] [--memory-requests 1000]
+    python benchmarks/http_load.py [--requests 400] [--clients 8] [--rounds 4] [--client default|lean]
 
-Starts each server on a free loopback port, measures its cold start (seconds
-from launch to the first answered /predict), then drives /predict with
-gradio_client: one client, then N concurrent clients. Reports median and p99
-latency, requests per second, the app's ratio to the no-op app, dropped
-connections (retried once and counted), and the app's resident memory after
-10 and after --memory-requests requests. Inputs are example drawings made by
-mnist_demo/examples.py (no dataset needed).
-"""
+Starts each server on a free loopback port, one after the other, and measures
+its cold start (seconds from launch to the first answered /predict). Then,
+with all of them up, drives /predict with gradio_client: one client, then N
+concurrent clients, each level split into rounds that alternate between the
+servers. Reports median and p99 latency, requests per second, the app's ratio
+to the no-op app, dropped connections (retried once and counted), and each
+server's resident memory after 10 and after --memory-requests requests.
+Inputs are example drawings made by mnist_demo/examples.py (no dataset needed)."""
 
 from __future__ import annotations
 
@@ -36,6 +36,25 @@ SERVERS = {
 }
 
 
+CLIENT_SETTINGS = {"default": {}, "lean": {"ssl_verify": False, "httpx_kwargs": {"trust_env": False}}}
+client_settings: dict = CLIENT_SETTINGS["default"]
+
+
+def new_client(url: str):
+    """A gradio_client Client with the --client settings.
+
+    default: gradio_client as anyone would use it. With ssl_verify on, httpx loads
+    the CA bundle for each of its HTTP calls (about 4 per prediction), even on
+    plain HTTP: ~90 ms of CPU per prediction, spent on the same 2 cores as the
+    servers, so the load generator is the bottleneck.
+    lean: verification off (nothing here speaks TLS) and no proxy lookup: ~8 ms a
+    prediction, so the servers are the bottleneck and their own costs show.
+    """
+    from gradio_client import Client
+
+    return Client(url, verbose=False, **client_settings)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -51,7 +70,7 @@ def rss_mb(pid: int) -> float:
 
 class Server:
     def __init__(self, cmd: list[str], first_input: str, timeout: float = 180):
-        from gradio_client import Client, handle_file
+        from gradio_client import handle_file
 
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
@@ -65,7 +84,7 @@ class Server:
                 self.stop()
                 raise RuntimeError(f"{cmd} did not answer in {timeout} s")
             try:
-                Client(self.url, verbose=False).predict(handle_file(first_input), api_name="/predict")
+                new_client(self.url).predict(handle_file(first_input), api_name="/predict")
                 break
             except Exception:
                 time.sleep(0.1)
@@ -82,15 +101,23 @@ class Server:
 def drive(url: str, files: list[str], clients: int, total: int) -> dict:
     """`total` calls spread over `clients` threads, each with its own gradio_client."""
     import httpx
-    from gradio_client import Client, handle_file
+    from gradio_client import handle_file
 
     latencies: list[float] = []
     retries, failures = [0], []
     barrier = threading.Barrier(clients + 1)
+    finished: list[float] = []
 
     def worker(w: int):
-        client = Client(url, verbose=False)
+        client = new_client(url)
         barrier.wait()
+        try:
+            calls(client, w)
+        finally:
+            finished.append(time.perf_counter())
+            client.close()  # its heartbeat stream would otherwise stay open through later rounds
+
+    def calls(client, w: int):
         for i in range(w, total, clients):
             for attempt in (0, 1):
                 t = time.perf_counter()
@@ -114,47 +141,75 @@ def drive(url: str, files: list[str], clients: int, total: int) -> dict:
     start = time.perf_counter()
     for t in threads:
         t.join()
-    wall = time.perf_counter() - start
-    latencies.sort()
+    return {"clients": clients, "latencies": latencies, "wall_s": max(finished) - start,
+            "retries": retries[0], "failures": failures}
+
+
+def aggregate(parts: list[dict]) -> dict:
+    latencies = sorted(x for p in parts for x in p["latencies"])
+    wall = sum(p["wall_s"] for p in parts)
     return {
-        "clients": clients,
+        "clients": parts[0]["clients"],
         "requests": len(latencies),
         "median_ms": statistics.median(latencies) if latencies else float("nan"),
         "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] if latencies else float("nan"),
-        "rps": len(latencies) / wall,
-        "retries": retries[0],
-        "failures": failures[:5],
+        "rps": len(latencies) / wall if wall else float("nan"),
+        "retries": sum(p["retries"] for p in parts),
+        "failures": [f for p in parts for f in p["failures"]][:5],
+        "rps_per_round": [round(len(p["latencies"]) / p["wall_s"], 2) for p in parts],
+        "median_ms_per_round": [round(statistics.median(p["latencies"]), 1) if p["latencies"] else None for p in parts],
     }
 
 
 def main(argv=None) -> dict:
+    global client_settings
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=400, help="calls per load level and server")
     parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=8,
+                        help="the calls of each level are split into rounds that alternate between the servers")
+    parser.add_argument("--client", choices=list(CLIENT_SETTINGS), default="default",
+                        help="gradio_client settings (see new_client)")
     parser.add_argument("--memory-requests", type=int, default=1000)
     parser.add_argument("--servers", nargs="+", default=list(SERVERS), choices=list(SERVERS))
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args(argv)
+    client_settings = CLIENT_SETTINGS[args.client]
 
     files = [path for path, _ in example_files()]
+    servers: dict[str, Server] = {}
     results: dict[str, dict] = {}
-    for name in args.servers:
-        server = Server(SERVERS[name], files[0])
-        try:
-            r = {"cold_start_s": server.cold_start}
-            drive(server.url, files, 1, 10)  # warm-up; also the first 10 requests for memory
-            r["rss_mb_after_10"] = rss_mb(server.proc.pid)
-            r["one_client"] = drive(server.url, files, 1, args.requests)
-            r["concurrent"] = drive(server.url, files, args.clients, args.requests)
+    try:
+        for name in args.servers:  # one at a time, so each cold start has the machine to itself
+            servers[name] = Server(SERVERS[name], files[0])
+            drive(servers[name].url, files, 1, 10)  # warm-up; also the first 10 requests for memory
+            results[name] = {"cold_start_s": servers[name].cold_start,
+                             "rss_mb_after_10": rss_mb(servers[name].proc.pid)}
+        # All servers stay up; each level's calls are split into rounds that alternate
+        # between them (in a rotating order), so a slow spell of the machine is shared
+        # by all servers instead of landing on whichever ran at that moment.
+        names = list(servers)
+        parts: dict[tuple[str, int], list[dict]] = {}
+        for clients in (1, args.clients):
+            for k in range(args.rounds):
+                share = args.requests // args.rounds + (k < args.requests % args.rounds)
+                for name in names[k % len(names):] + names[:k % len(names)]:
+                    parts.setdefault((name, clients), []).append(drive(servers[name].url, files, clients, share))
+        for name, server in servers.items():
+            r = results[name]
+            r["one_client"] = aggregate(parts[(name, 1)])
+            r["concurrent"] = aggregate(parts[(name, args.clients)])
             done = 10 + 2 * args.requests
             if args.memory_requests > done:
                 drive(server.url, files, args.clients, args.memory_requests - done)
             r["rss_mb_after_memory_requests"] = rss_mb(server.proc.pid)
             r["memory_requests"] = max(done, args.memory_requests)
-            results[name] = r
-        finally:
+    finally:
+        for server in servers.values():
             server.stop()
 
+    print(f"client: gradio_client, {args.client} settings; {args.requests} calls per level in {args.rounds} "
+          f"alternating rounds")
     print(f"{'server':22} {'cold start':>10} | {'1 client: median':>16} {'p99':>8} {'req/s':>7} | "
           f"{args.clients} clients: median {'p99':>8} {'req/s':>7} | retries | RSS MB (10 -> N)")
     for name, r in results.items():
@@ -170,7 +225,7 @@ def main(argv=None) -> dict:
             extra = app[level]["median_ms"] - noop[level]["median_ms"]
             print(f"app.py / no-op, {level.replace('_', ' ')}: throughput {ratio:.1%}, median latency {extra:+.1f} ms")
     if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
+        Path(args.json).write_text(json.dumps({"client": args.client, "rounds": args.rounds, **results}, indent=2) + "\n")
     failures = [f for r in results.values() for level in ("one_client", "concurrent") for f in r[level]["failures"]]
     if failures:
         print("failures:", failures)

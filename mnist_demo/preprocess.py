@@ -207,44 +207,51 @@ def _resize(a: np.ndarray, width: int, height: int) -> np.ndarray:
     return np.asarray(out, dtype=np.float32)
 
 
-def _components(mask: np.ndarray) -> list[list[tuple[int, int, int]]]:
-    """8-connected components of a boolean mask, as lists of row runs (row, start, end)."""
-    padded = np.zeros((mask.shape[0], mask.shape[1] + 2), np.int8)
+def _components(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """8-connected components of a boolean mask, as row runs: (row, start, end, component) arrays.
+
+    Runs are found with numpy; so are the pairs of runs in consecutive rows that
+    touch (diagonals included): the runs above a run [s, e) that touch it are
+    those with start <= e and end >= s, a contiguous range found by binary search.
+    Only the union-find over those pairs is a Python loop.
+    """
+    width = mask.shape[1] + 2
+    padded = np.zeros((mask.shape[0], width), bool)  # a blank column each side: every run starts and ends in its row
     padded[:, 1:-1] = mask
-    edges = np.diff(padded, axis=1)
-    rows, starts = np.nonzero(edges == 1)
-    _, ends = np.nonzero(edges == -1)
-    rows, starts, ends = rows.tolist(), starts.tolist(), ends.tolist()  # plain ints: fast in the loop
-    parent = list(range(len(rows)))
+    flat = padded.ravel()
+    change = np.flatnonzero(flat[1:] != flat[:-1])  # alternately: before a run starts, at its last pixel
+    rows, starts = np.divmod(change[0::2], width)  # start and end in the mask's columns, end exclusive
+    ends = change[1::2] - rows * width
+    n = len(rows)
+    # runs in row-major order: their start and end keys are both sorted
+    above = (rows - 1) * width
+    lo = np.searchsorted(rows * width + ends, above + starts, side="left")
+    hi = np.searchsorted(rows * width + starts, above + ends, side="right")
+    counts = np.maximum(hi - lo, 0)
+    below = np.repeat(np.arange(n), counts)
+    first = np.repeat(lo - np.cumsum(counts) + counts, counts)
+    upper = first + np.arange(len(below))
 
-    def find(i: int) -> int:
+    parent = list(range(n))
+    for i, j in zip(below.tolist(), upper.tolist()):
         while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    prev: list[int] = []  # run indices of the previous row
-    cur: list[int] = []
-    row = -1
-    for i, r in enumerate(rows):
-        if r != row:
-            prev = cur if r == row + 1 else []
-            cur, row = [], r
-        s, e = starts[i], ends[i]
-        for j in prev:  # runs touch, diagonals included, when [s-1, e] meets [s_j, e_j)
-            if starts[j] <= e and s <= ends[j]:
-                a, b = find(i), find(j)
-                if a != b:
-                    parent[a] = b
-        cur.append(i)
-    groups: dict[int, list[tuple[int, int, int]]] = {}
-    for i in range(len(rows)):
-        groups.setdefault(find(i), []).append((rows[i], starts[i], ends[i]))
-    return list(groups.values())
+            parent[i] = i = parent[parent[i]]
+        while parent[j] != j:
+            parent[j] = j = parent[parent[j]]
+        if i != j:
+            parent[i] = j
+    labels = np.array(parent, dtype=np.intp)
+    while True:  # point every run at its root
+        hop = labels[labels]
+        if np.array_equal(hop, labels):
+            break
+        labels = hop
+    return rows, starts, ends, labels
 
 
 def _dilate(m: np.ndarray, square: bool) -> np.ndarray:
-    p = np.pad(m, 1)
+    p = np.zeros((m.shape[0] + 2, m.shape[1] + 2), bool)  # zero border (np.pad costs more than the work)
+    p[1:-1, 1:-1] = m
     out = m | p[:-2, 1:-1] | p[2:, 1:-1] | p[1:-1, :-2] | p[1:-1, 2:]
     if square:
         out |= p[:-2, :-2] | p[:-2, 2:] | p[2:, :-2] | p[2:, 2:]
@@ -281,7 +288,7 @@ def _normalize_thickness(mask: np.ndarray) -> np.ndarray:
     target = CONFIG["stroke_width"] / CONFIG["work_side"]  # width per pixel of longest side
     tolerance = CONFIG["stroke_tolerance"] / CONFIG["work_side"]
     mask = np.pad(mask, 24)
-    area0 = mask.sum()
+    area0 = np.count_nonzero(mask)
 
     def ratio(m):
         y0, y1, x0, x1 = _bbox(m)
@@ -293,7 +300,7 @@ def _normalize_thickness(mask: np.ndarray) -> np.ndarray:
             mask = _dilate(mask, square=step % 2 == 1)
         elif r > target + tolerance:
             thinner = _erode(mask, square=step % 2 == 1)
-            if thinner.sum() < 0.4 * area0:
+            if np.count_nonzero(thinner) < 0.4 * area0:
                 break  # eroding further would break the digit apart
             mask = thinner
         else:
@@ -335,14 +342,13 @@ def preprocess(image) -> Preprocessed:
         raise BlankImageError("the image is blank: draw or upload a digit")
     ink_low /= contrast
 
-    components = _components(ink_low >= CONFIG["detect_threshold"])
-    sizes = [sum(e - s for _, s, e in c) for c in components]
-    speck = CONFIG["speck_fraction"] * max(sizes)
-    runs = [run for c, n in zip(components, sizes) if n >= speck for run in c]
-    dropped = [run for c, n in zip(components, sizes) if n < speck for run in c]
-    r0, r1 = min(r for r, _, _ in runs), max(r for r, _, _ in runs) + 1
-    c0, c1 = min(s for _, s, _ in runs), max(e for _, _, e in runs)
+    rows, starts, ends, component = _components(ink_low >= CONFIG["detect_threshold"])
+    size = np.bincount(component, weights=ends - starts)[component]  # of each run's component
+    kept = size >= CONFIG["speck_fraction"] * size.max()
+    r0, r1 = int(rows[kept].min()), int(rows[kept].max()) + 1
+    c0, c1 = int(starts[kept].min()), int(ends[kept].max())
     box = (c0 * f1, r0 * f1, min(c1 * f1, width), min(r1 * f1, height))
+    dropped = zip(rows[~kept].tolist(), starts[~kept].tolist(), ends[~kept].tolist())
 
     # Sample the ink's box at a resolution where its longest side is about work_side px.
     work = CONFIG["work_side"]

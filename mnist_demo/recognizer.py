@@ -40,20 +40,22 @@ class Recognizer:
         self.model = model
         self.info = info or {}
         self.path = path
+        # Traced once, now, not on the first request. Calling the concrete function skips
+        # tf.function's argument binding on every call (~0.1 ms of the ~0.7 ms a digit costs).
         self._call = tf.function(
             lambda x: self.model(x, training=False),
             input_signature=[tf.TensorSpec([None, 28, 28, 1], tf.float32)],
-            reduce_retracing=True,
             autograph=False,
-        )
-        self.probabilities(np.zeros((1, 28, 28), np.float32))  # trace now, not on the first request
+        ).get_concrete_function()
+        self._constant = tf.constant
+        self.probabilities(np.zeros((1, 28, 28), np.float32))  # warm up
 
     def probabilities(self, x: np.ndarray) -> np.ndarray:
         """(N, 28, 28) or (N, 28, 28, 1) floats in [0, 1] -> (N, 10) probabilities."""
         x = np.asarray(x, np.float32).reshape(-1, 28, 28, 1)
         if len(x) <= BATCH:
-            return self._call(x).numpy()
-        return np.concatenate([self._call(x[i:i + BATCH]).numpy() for i in range(0, len(x), BATCH)])
+            return self._call(self._constant(x)).numpy()
+        return np.concatenate([self._call(self._constant(x[i:i + BATCH])).numpy() for i in range(0, len(x), BATCH)])
 
     def predict(self, image) -> Prediction:
         """Any image the preprocessing takes -> Prediction. Raises ImageError on bad input."""

@@ -1,5 +1,6 @@
 """The benchmark scripts keep working (tiny counts; timings are reported, never asserted)."""
 
+import json
 import subprocess
 import sys
 
@@ -17,8 +18,19 @@ def test_inprocess_benchmark_runs():
     assert "preprocess + model (the app's path)" in out and "blog's path" in out
 
 
-def test_http_benchmark_runs():
-    out = run("benchmarks/http_load.py", "--requests", "8", "--clients", "2", "--memory-requests", "0")
+def test_http_benchmark_runs(tmp_path):
+    out = run("benchmarks/http_load.py", "--requests", "8", "--clients", "2", "--rounds", "2",
+              "--memory-requests", "0", "--json", str(tmp_path / "r.json"))
     for name in ("app.py", "no-op Gradio app", "blog's serving path"):
         assert name in out
     assert "app.py / no-op" in out and "failures:" not in out
+    results = json.loads((tmp_path / "r.json").read_text())
+    for name in ("app.py", "no-op Gradio app", "blog's serving path"):
+        assert results[name]["one_client"]["requests"] == 8 and results[name]["concurrent"]["requests"] == 8
+        assert results[name]["one_client"]["retries"] == 0 and results[name]["concurrent"]["retries"] == 0
+
+
+def test_http_benchmark_lean_client_runs():
+    out = run("benchmarks/http_load.py", "--requests", "4", "--clients", "2", "--rounds", "2", "--client", "lean",
+              "--memory-requests", "0", "--servers", "app.py", "no-op Gradio app")
+    assert "lean settings" in out and "app.py / no-op" in out and "failures:" not in out
