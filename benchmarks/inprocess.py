@@ -79,6 +79,8 @@ def main(argv=None) -> dict:
     served.predict_many(images)
     results["batched preprocess + model (800x800), digits/s"] = {"per_s": len(images) / (time.perf_counter() - t)}
 
+    results.update(sketchpad_reading(canvas, max(20, args.repeat // 10)))
+
     print(f"{'path':50} {'median':>10} {'p99':>10}")
     for name, r in results.items():
         if "per_s" in r:
@@ -88,6 +90,35 @@ def main(argv=None) -> dict:
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
     return results
+
+
+def sketchpad_reading(canvas: np.ndarray, repeat: int) -> dict:
+    """Gradio's Sketchpad input step against the app's DrawingPad, on what the page sends for each
+    stroke: a white background, the drawn layer and their composite, as 420x420 PNG files."""
+    import tempfile
+
+    import gradio as gr
+    from gradio.components.image_editor import EditorData
+    from gradio.data_classes import FileData
+    from PIL import Image
+
+    from mnist_demo.ui import CANVAS, DrawingPad
+
+    with tempfile.TemporaryDirectory() as folder:
+        layer = Image.fromarray(canvas).resize((CANVAS, CANVAS))
+        background = Image.new("RGBA", layer.size, "white")
+        files = {"background.png": background, "layer.png": layer,
+                 "composite.png": Image.alpha_composite(background, layer)}
+        for name, image in files.items():
+            image.save(Path(folder) / name)
+        payload = EditorData(background=FileData(path=f"{folder}/background.png"),
+                             layers=[FileData(path=f"{folder}/layer.png")],
+                             composite=FileData(path=f"{folder}/composite.png"))
+        gradios, ours = gr.Sketchpad(type="numpy", image_mode="RGBA"), DrawingPad(type="numpy", image_mode="RGBA")
+        return {
+            "Gradio's Sketchpad input step (420x420, 3 images)": timed(lambda: gradios.preprocess(payload), repeat),
+            "the app's DrawingPad input step (composite only)": timed(lambda: ours.preprocess(payload), repeat),
+        }
 
 
 def blog_preprocess_from_array(rgba: np.ndarray) -> np.ndarray:

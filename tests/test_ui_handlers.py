@@ -3,7 +3,7 @@
 import gradio as gr
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 
 from conftest import upscale
 from mnist_demo.strokes import render_condition
@@ -90,3 +90,21 @@ def test_odd_modes_are_read(served_holder, mnist, tmp_path):
     frames[0].save(tmp_path / "anim.gif", save_all=True, append_images=frames[1:], duration=200, loop=0)
     label, _ = predict_file(served_holder, str(tmp_path / "anim.gif"))
     assert max(label, key=label.get) == want  # an animation is read by its first frame
+
+
+def test_drawing_pad_reads_only_the_composite(tmp_path, drawn):
+    from gradio.components.image_editor import EditorData
+    from gradio.data_classes import FileData
+
+    from mnist_demo.ui import DrawingPad
+
+    render_condition(drawn[6][0], "transparent canvas, 14px brush").save(tmp_path / "composite.png")
+    (tmp_path / "junk.png").write_text("not an image")  # decoding this would raise
+    payload = EditorData(background=FileData(path=str(tmp_path / "junk.png")),
+                         layers=[FileData(path=str(tmp_path / "junk.png"))],
+                         composite=FileData(path=str(tmp_path / "composite.png")))
+    value = DrawingPad(type="numpy", image_mode="RGBA").preprocess(payload)
+    assert value["background"] is None and value["layers"] == []
+    assert value["composite"].shape == (600, 800, 4)
+    with pytest.raises(UnidentifiedImageError):  # Gradio's own Sketchpad decodes all three
+        gr.Sketchpad(type="numpy", image_mode="RGBA").preprocess(payload)
