@@ -1,6 +1,6 @@
 """Through HTTP: python app.py beside Gradio's floor (a no-op app) and the blog's serving path.
 
-    python benchmarks/http_load.py [--requests 400] [--clients 8] [--rounds 4] [--client default|lean]
+    python benchmarks/http_load.py [--requests 400] [--clients 8] [--rounds 8] [--client default|lean]
 
 Starts each server on a free loopback port, one after the other, and measures
 its cold start (seconds from launch to the first answered /predict). Then,
