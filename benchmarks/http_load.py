@@ -34,6 +34,9 @@ SERVERS = {
     "no-op Gradio app": [sys.executable, "benchmarks/reference_app.py", "--mode", "noop"],
     "blog's serving path": [sys.executable, "benchmarks/reference_app.py", "--mode", "blog"],
 }
+EXTRA_SERVERS = {  # for diagnosis, with --servers
+    "no-op + 4 ms GIL-free work": [sys.executable, "benchmarks/reference_app.py", "--mode", "busy"],
+}
 
 
 CLIENT_SETTINGS = {"default": {}, "lean": {"ssl_verify": False, "httpx_kwargs": {"trust_env": False}}}
@@ -171,7 +174,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--client", choices=list(CLIENT_SETTINGS), default="default",
                         help="gradio_client settings (see new_client)")
     parser.add_argument("--memory-requests", type=int, default=1000)
-    parser.add_argument("--servers", nargs="+", default=list(SERVERS), choices=list(SERVERS))
+    parser.add_argument("--servers", nargs="+", default=list(SERVERS), choices=[*SERVERS, *EXTRA_SERVERS])
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args(argv)
     client_settings = CLIENT_SETTINGS[args.client]
@@ -181,7 +184,7 @@ def main(argv=None) -> dict:
     results: dict[str, dict] = {}
     try:
         for name in args.servers:  # one at a time, so each cold start has the machine to itself
-            servers[name] = Server(SERVERS[name], files[0])
+            servers[name] = Server({**SERVERS, **EXTRA_SERVERS}[name], files[0])
             drive(servers[name].url, files, 1, 10)  # warm-up; also the first 10 requests for memory
             results[name] = {"cold_start_s": servers[name].cold_start,
                              "rss_mb_after_10": rss_mb(servers[name].proc.pid)}
@@ -210,11 +213,11 @@ def main(argv=None) -> dict:
 
     print(f"client: gradio_client, {args.client} settings; {args.requests} calls per level in {args.rounds} "
           f"alternating rounds")
-    print(f"{'server':22} {'cold start':>10} | {'1 client: median':>16} {'p99':>8} {'req/s':>7} | "
+    print(f"{'server':26} {'cold start':>10} | {'1 client: median':>16} {'p99':>8} {'req/s':>7} | "
           f"{args.clients} clients: median {'p99':>8} {'req/s':>7} | retries | RSS MB (10 -> N)")
     for name, r in results.items():
         a, b = r["one_client"], r["concurrent"]
-        print(f"{name:22} {r['cold_start_s']:>9.1f}s | {a['median_ms']:>14.1f}ms {a['p99_ms']:>6.1f}ms {a['rps']:>7.1f} | "
+        print(f"{name:26} {r['cold_start_s']:>9.1f}s | {a['median_ms']:>14.1f}ms {a['p99_ms']:>6.1f}ms {a['rps']:>7.1f} | "
               f"{b['median_ms']:>15.1f}ms {b['p99_ms']:>6.1f}ms {b['rps']:>7.1f} | "
               f"{a['retries'] + b['retries']:>7} | {r['rss_mb_after_10']:.0f} -> {r['rss_mb_after_memory_requests']:.0f} "
               f"after {r['memory_requests']}")

@@ -7,6 +7,9 @@ noop: no model, no preprocessing, the same input and output components as the
 app's /predict, so the difference to app.py is the cost of the real work.
 blog: the blog's preprocessing (grey, resize to 28x28, invert, brighten) and
 model.predict per request on its own network (checkpoints/seed).
+busy: the no-op app plus ~4 ms of CPU a request in C code that releases
+Python's GIL (SHA-256 of 8 MB): what work costs when it leaves the GIL to
+Gradio's own thread, for comparison with app.py's ~3 ms of numpy and Python.
 """
 
 import argparse
@@ -22,11 +25,16 @@ from mnist_demo.ui import ImagePath, processed_file  # noqa: E402
 
 
 def build(mode: str) -> gr.Blocks:
-    if mode == "noop":
+    if mode in ("noop", "busy"):
+        import hashlib
+
         fixed_label = {str(d): 0.1 for d in range(10)}
         fixed_image = processed_file(Image.new("L", (28, 28)))
+        block = bytes(8_000_000) if mode == "busy" else b""
 
         def predict(path):
+            if block:
+                hashlib.sha256(block).digest()  # hashlib lets go of the GIL for large inputs
             return fixed_label, fixed_image
     else:
         import numpy as np
@@ -53,7 +61,7 @@ def build(mode: str) -> gr.Blocks:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
-    parser.add_argument("--mode", choices=["noop", "blog"], default="noop")
+    parser.add_argument("--mode", choices=["noop", "blog", "busy"], default="noop")
     parser.add_argument("--port", type=int, default=7870)
     args = parser.parse_args()
     build(args.mode).launch(server_name="127.0.0.1", server_port=args.port, show_error=True)
