@@ -87,10 +87,17 @@ class Server:
                 self.stop()
                 raise RuntimeError(f"{cmd} did not answer in {timeout} s")
             try:
-                new_client(self.url).predict(handle_file(first_input), api_name="/predict")
+                client = new_client(self.url)
+            except Exception:
+                time.sleep(0.1)
+                continue
+            try:
+                client.predict(handle_file(first_input), api_name="/predict")
                 break
             except Exception:
                 time.sleep(0.1)
+            finally:
+                client.close()
         self.cold_start = time.perf_counter() - start
 
     def stop(self):

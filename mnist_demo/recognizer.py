@@ -47,15 +47,15 @@ class Recognizer:
             input_signature=[tf.TensorSpec([None, 28, 28, 1], tf.float32)],
             autograph=False,
         ).get_concrete_function()
-        self._constant = tf.constant
         self.probabilities(np.zeros((1, 28, 28), np.float32))  # warm up
 
     def probabilities(self, x: np.ndarray) -> np.ndarray:
         """(N, 28, 28) or (N, 28, 28, 1) floats in [0, 1] -> (N, 10) probabilities."""
+        import tensorflow as tf  # loaded by __init__ already; not at the top, so the module stays cheap to import
+
         x = np.asarray(x, np.float32).reshape(-1, 28, 28, 1)
-        if len(x) <= BATCH:
-            return self._call(self._constant(x)).numpy()
-        return np.concatenate([self._call(self._constant(x[i:i + BATCH])).numpy() for i in range(0, len(x), BATCH)])
+        batches = [x] if len(x) <= BATCH else [x[i:i + BATCH] for i in range(0, len(x), BATCH)]
+        return np.concatenate([self._call(tf.constant(b)).numpy() for b in batches])
 
     def predict(self, image) -> Prediction:
         """Any image the preprocessing takes -> Prediction. Raises ImageError on bad input."""

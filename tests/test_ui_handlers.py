@@ -7,7 +7,7 @@ from PIL import Image, UnidentifiedImageError
 
 from conftest import upscale
 from mnist_demo.strokes import render_condition
-from mnist_demo.ui import BLANK_MESSAGE, Served, predict_drawing, predict_file, read_drawing
+from mnist_demo.ui import BLANK_MESSAGE, DrawingPad, Served, predict_drawing, predict_file, read_drawing
 
 
 @pytest.fixture(scope="module")
@@ -95,8 +95,6 @@ def test_odd_modes_are_read(served_holder, mnist, tmp_path):
 def test_drawing_pad_reads_only_the_composite(tmp_path, drawn):
     from gradio.components.image_editor import EditorData
     from gradio.data_classes import FileData
-
-    from mnist_demo.ui import DrawingPad
 
     render_condition(drawn[6][0], "transparent canvas, 14px brush").save(tmp_path / "composite.png")
     (tmp_path / "junk.png").write_text("not an image")  # decoding this would raise
