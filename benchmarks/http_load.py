@@ -1,6 +1,7 @@
 """Through HTTP: python app.py beside Gradio's floor (a no-op app) and the blog's serving path.
 
     python benchmarks/http_load.py [--requests 400] [--clients 8] [--rounds 8] [--client default|lean]
+                                   [--servers NAME ...] [--busy-processes N]
 
 Starts each server on a free loopback port, one after the other, and measures
 its cold start (seconds from launch to the first answered /predict). Then,
@@ -35,7 +36,11 @@ SERVERS = {
     "blog's serving path": [sys.executable, "benchmarks/reference_app.py", "--mode", "blog"],
 }
 EXTRA_SERVERS = {  # for diagnosis, with --servers
+    "app.py --in-process": [*SERVERS["app.py"], "--in-process"],  # no worker process: the work holds Gradio's GIL
     "no-op + 4 ms GIL-free work": [sys.executable, "benchmarks/reference_app.py", "--mode", "busy"],
+    # Gradio's default: its /monitoring summary recomputed after every request (see mnist_demo.ui.queue_requests)
+    **{f"{name}, Gradio's summary per request": ["env", "GRADIO_ANALYTICS_CACHE_FREQUENCY=1", *SERVERS[name]]
+       for name in ("app.py", "no-op Gradio app")},
 }
 
 
@@ -65,10 +70,16 @@ def free_port() -> int:
 
 
 def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+    """Resident memory of a process and its children (app.py's worker process), in MB."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(stat.parent.name) == pid or int(fields[1]) == pid:  # fields[1]: the parent's pid
+                total += int(fields[21]) * os.sysconf("SC_PAGE_SIZE") / 2**20  # fields[21]: resident pages
+        except (OSError, IndexError, ValueError):
+            continue  # a process that ended meanwhile
+    return total
 
 
 class Server:
@@ -181,6 +192,8 @@ def main(argv=None) -> dict:
     parser.add_argument("--client", choices=list(CLIENT_SETTINGS), default="default",
                         help="gradio_client settings (see new_client)")
     parser.add_argument("--memory-requests", type=int, default=1000)
+    parser.add_argument("--busy-processes", type=int, default=0,
+                        help="also time one client while this many busy-loop processes keep the CPUs busy")
     parser.add_argument("--servers", nargs="+", default=list(SERVERS), choices=[*SERVERS, *EXTRA_SERVERS])
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args(argv)
@@ -214,6 +227,14 @@ def main(argv=None) -> dict:
                 drive(server.url, files, args.clients, args.memory_requests - done)
             r["rss_mb_after_memory_requests"] = rss_mb(server.proc.pid)
             r["memory_requests"] = max(done, args.memory_requests)
+        if args.busy_processes:  # what one visitor sees while something else (a training, say) takes the CPUs
+            hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(args.busy_processes)]
+            try:
+                for name, server in servers.items():
+                    results[name]["busy_machine"] = aggregate([drive(server.url, files, 1, 40)])
+            finally:
+                for hog in hogs:
+                    hog.kill()
     finally:
         for server in servers.values():
             server.stop()
@@ -228,6 +249,10 @@ def main(argv=None) -> dict:
               f"{b['median_ms']:>15.1f}ms {b['p99_ms']:>6.1f}ms {b['rps']:>7.1f} | "
               f"{a['retries'] + b['retries']:>7} | {r['rss_mb_after_10']:.0f} -> {r['rss_mb_after_memory_requests']:.0f} "
               f"after {r['memory_requests']}")
+    if args.busy_processes:
+        print(f"one client, {args.busy_processes} busy-loop processes beside: " + "; ".join(
+            f"{name} median {r['busy_machine']['median_ms']:.1f} ms, p99 {r['busy_machine']['p99_ms']:.1f} ms"
+            for name, r in results.items()))
     if "app.py" in results and "no-op Gradio app" in results:
         app, noop = results["app.py"], results["no-op Gradio app"]
         for level in ("one_client", "concurrent"):

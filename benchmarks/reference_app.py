@@ -3,8 +3,9 @@
     python benchmarks/reference_app.py --mode noop --port 7870   # Gradio's floor: returns a fixed answer
     python benchmarks/reference_app.py --mode blog --port 7871   # the blog's serving path
 
-noop: no model, no preprocessing, the same input and output components as the
-app's /predict, so the difference to app.py is the cost of the real work.
+noop: no model, no preprocessing, the same input and output components and
+serving settings (mnist_demo.ui.queue_requests) as the app's /predict, so the
+difference to app.py is the cost of the real work.
 blog: the blog's preprocessing (grey, resize to 28x28, invert, brighten) and
 model.predict per request on its own network (checkpoints/seed).
 busy: the no-op app plus ~4 ms of CPU a request in C code that releases
@@ -21,7 +22,8 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mnist_demo.ui import ImagePath, processed_file  # noqa: E402
+from mnist_demo.serving import processed_file  # noqa: E402
+from mnist_demo.ui import ImagePath, queue_requests  # noqa: E402
 
 
 def build(mode: str) -> gr.Blocks:
@@ -61,8 +63,7 @@ def build(mode: str) -> gr.Blocks:
         label = gr.Label(num_top_classes=10)
         processed = gr.Image(type="filepath", format="png")
         gr.Button().click(predict, image, [label, processed], api_name="predict")
-    demo.queue(default_concurrency_limit=4, max_size=128)
-    return demo
+    return queue_requests(demo)
 
 
 if __name__ == "__main__":

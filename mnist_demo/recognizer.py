@@ -101,9 +101,13 @@ def load(path: str | os.PathLike | None = None) -> Recognizer:
 
     path = resolve(path)
     model = keras.models.load_model(path, safe_mode=True)  # weights and config only, no code
-    info_path = path.with_suffix(".json")
-    info = json.loads(info_path.read_text()) if info_path.is_file() else {}
-    return Recognizer(model, info, str(path))
+    return Recognizer(model, read_info(path), str(path))
+
+
+def read_info(model_path: str | os.PathLike) -> dict:
+    """The JSON beside a model (how it was trained, what it scored), or {} if there is none."""
+    info_path = Path(model_path).with_suffix(".json")
+    return json.loads(info_path.read_text()) if info_path.is_file() else {}
 
 
 @functools.lru_cache(maxsize=4)

@@ -1,25 +1,24 @@
 """The Gradio page: Draw, Upload, Train and About tabs, and their handlers.
 
-A drawing travels: Sketchpad dict -> read_drawing -> preprocess -> recognizer
--> Label + the 28x28 image the model saw. This module never touches Keras: it
-asks `recognizer` to predict and `train` to train.
+A drawing travels: Sketchpad dict (the composite's file path) -> read_drawing
+-> the worker process (serving.py: preprocess -> recognizer) -> Label + the
+28x28 image the model saw. This module never touches Keras: it asks `serving`
+to answer and `train` to train.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
-import io
 import os
 import queue
 import shutil
 import tempfile
 import threading
-import time
 from pathlib import Path
 
 # One request is one digit: TensorFlow's thread pool costs more than it gains on a model this
-# small (0.8 ms instead of 1.2 ms a call here); concurrent requests use the other cores.
+# small (0.8 ms instead of 1.2 ms a call here). Set before TensorFlow loads: in the worker
+# process (which inherits it) or, with --in-process, here.
 os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
 
 import gradio as gr  # noqa: E402
@@ -29,6 +28,7 @@ import pandas as pd  # noqa: E402
 from . import recognizer as rec  # noqa: E402
 from .examples import example_files  # noqa: E402
 from .preprocess import BlankImageError, ImageError  # noqa: E402
+from .serving import Answer, PredictionWorker, WorkerError, answer  # noqa: E402
 
 CANVAS = 420  # px, square; shown whole (not zoomed) on desktop and phone
 BRUSH = 10  # Gradio brush size (a radius): strokes about 20 px wide on the 420 px canvas, like a marker
@@ -79,69 +79,76 @@ CLEAR_JS = """
 
 
 class Served:
-    """The model every request uses. Swapped as a whole, so all users see the change at once."""
+    """The model every request uses. Swapped as a whole, so all users see the change at once.
 
-    def __init__(self, path: str | None):
+    With worker=True (the app), a worker process (serving.py) loads the model and
+    answers requests; this process keeps only its path and JSON. Otherwise the
+    model is loaded here (`recognizer`) and requests are answered here.
+    """
+
+    def __init__(self, path: str | None, worker: bool = False):
         from .hub import HubError
 
         self.note = ""
         try:
-            self.recognizer = rec.served(path)
+            model_path = rec.resolve(path)
         except HubError as exc:  # the Hub is out of reach: serve the bundled model and say so
             self.note = f"{exc} Serving the bundled checkpoint instead."
             print(f"warning: {self.note}", flush=True)
-            self.recognizer = rec.served(None)
+            model_path = rec.resolve(None)
+        self.path, self.info = str(model_path), rec.read_info(model_path)
+        worker = worker and os.name == "posix"  # the worker's pipes are handed over as file descriptors
+        self.worker = PredictionWorker(model_path) if worker else None
+        self.recognizer = None if worker else rec.served(self.path)
+
+    def answer(self, source) -> Answer:
+        """An image (path or array) -> Answer, in the worker when there is one."""
+        if self.worker is None:
+            return answer(self.recognizer, source)
+        return self.worker.answer(source)
+
+    def warm_up(self, source) -> None:
+        """Answer once, so the first visitor finds the whole path warm (waits for the worker to start).
+        If the worker cannot answer, the model is loaded here and requests are answered here."""
+        try:
+            self.answer(source)
+        except WorkerError as exc:
+            print(f"warning: the prediction worker did not start ({exc}); answering in the server process",
+                  flush=True)
+            self.worker.close()
+            self.worker = None
+            self.recognizer = rec.served(self.path)
+
+    def export_web(self, folder: Path) -> None:
+        """The TensorFlow.js site for the served model, written by whichever process holds it."""
+        if self.worker is not None:
+            self.worker.export_web(folder)
+        else:
+            from .web.export import export
+
+            export(folder, recognizer=self.recognizer)
+
+    def swap(self, path: str) -> None:
+        if self.worker is not None:
+            self.worker.load(path)
+        else:
+            self.recognizer = rec.load(path)  # one reference swap: every later request uses it
+        self.path, self.info = path, rec.read_info(path)
 
 
-def read_drawing(value) -> np.ndarray | None:
-    """The Sketchpad's dict -> RGBA array (composite of background and layers), or None."""
+def read_drawing(value):
+    """The Sketchpad's dict -> its composite (a file path from DrawingPad, or an RGBA array), or None."""
     if value is None:
         return None
     if isinstance(value, dict):
         value = value.get("composite")
         if value is None:
             return None
-    return np.asarray(value)
+    return value if isinstance(value, str) else np.asarray(value)
 
 
-PROCESSED_DIR = Path(tempfile.gettempdir()) / "mnist_demo_processed"
-_written = 0
-
-
-def processed_file(image) -> str:
-    """The 28x28 image as a PNG file named by its content, written atomically.
-
-    Handing Gradio a PIL image makes it write the encoded bytes in place to a
-    content-hashed cache path: two requests with the same answer at the same
-    moment then rewrite a file that a client is downloading, and the client
-    sees its connection dropped. A file path instead goes through Gradio's
-    copy-and-rename route, and this file is itself written to a temporary name
-    and renamed, so every reader sees a whole file.
-    """
-    global _written
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    data = buffer.getvalue()
-    path = PROCESSED_DIR / f"{hashlib.sha256(data).hexdigest()[:24]}.png"
-    if path.is_file():
-        os.utime(path)  # in use: keep it out of the hourly clean-up below
-    else:
-        PROCESSED_DIR.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=PROCESSED_DIR, suffix=".tmp")
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-        _written += 1
-        if _written % 1000 == 0:  # keep the folder bounded: drop files unused for an hour
-            cutoff = time.time() - 3600
-            for old in PROCESSED_DIR.glob("*.png"):
-                if old.stat().st_mtime < cutoff:
-                    old.unlink(missing_ok=True)
-    return str(path)
-
-
-def _label_and_image(prediction):
-    return prediction.as_dict(), processed_file(prediction.processed.image)
+def _label_and_image(result: Answer):
+    return result.as_dict(), result.image
 
 
 def predict_drawing(served: Served, value):
@@ -150,13 +157,13 @@ def predict_drawing(served: Served, value):
     if image is None:
         return None, None, BLANK_MESSAGE
     try:
-        prediction = served.recognizer.predict(image)
+        result = served.answer(image)
     except BlankImageError:
         return None, None, BLANK_MESSAGE
-    except ImageError as exc:
+    except (ImageError, WorkerError) as exc:
         return None, None, f"Could not read the drawing: {exc}"
-    p = prediction.probabilities[prediction.label]
-    return *_label_and_image(prediction), f"Looks like a **{prediction.label}** ({p:.1%} sure)."
+    p = result.probabilities[result.label]
+    return *_label_and_image(result), f"Looks like a **{result.label}** ({p:.1%} sure)."
 
 
 def predict_file(served: Served, path):
@@ -167,12 +174,12 @@ def predict_file(served: Served, path):
     if not path:
         raise gr.Error("No image: upload a picture of a digit.")
     try:
-        prediction = served.recognizer.predict(path)  # preprocess opens it, header checked first
+        result = served.answer(path)  # preprocess opens it, header checked first
     except BlankImageError:
         raise gr.Error("The image is blank: there is no digit to read.") from None
-    except ImageError as exc:
+    except (ImageError, WorkerError) as exc:
         raise gr.Error(str(exc).replace(str(path), Path(path).name)) from None
-    return _label_and_image(prediction)
+    return _label_and_image(result)
 
 
 class ImagePath(gr.Image):
@@ -191,12 +198,12 @@ class ImagePath(gr.Image):
 
 
 class DrawingPad(gr.Sketchpad):
-    """gr.Sketchpad that decodes only the composite, the one image the handler reads.
+    """gr.Sketchpad that hands the handler the composite's file path, decoding nothing.
 
     The page sends the background, the drawn layer and their composite with every
-    stroke; Gradio's Sketchpad decodes all three (5.0 ms for a 420 px canvas here,
-    against 1.7 ms for the composite alone: benchmarks/inprocess.py), so the
-    background and layers are dropped first.
+    stroke; Gradio's Sketchpad decodes all three in the web server (5.0 ms for a
+    420 px canvas here: benchmarks/inprocess.py). The composite is the one image
+    the handler reads, and the worker process decodes it.
     """
 
     is_template = True
@@ -208,7 +215,8 @@ class DrawingPad(gr.Sketchpad):
 
     def preprocess(self, payload):
         if payload is not None and payload.id is None:  # (with an id, the images come from Gradio's blob store)
-            payload = payload.model_copy(update={"background": None, "layers": []})
+            composite = payload.composite.path if payload.composite is not None else None
+            return {"background": None, "layers": [], "composite": composite and str(composite)}
         return super().preprocess(payload)
 
 
@@ -285,7 +293,7 @@ class Trainer:
         return loss, accuracy, "\n".join(log), comparison, ready, ready
 
     def _comparison(self, info) -> str:
-        current = self.served.recognizer.info
+        current = self.served.info
         return (
             "| | served model | new model |\n|---|---|---|\n"
             f"| architecture | {current.get('architecture', '?')} | {info['architecture']} |\n"
@@ -304,7 +312,7 @@ class Trainer:
         if not self.result:
             raise gr.Error("No finished training to serve yet.")
         path = self.result["path"]
-        self.served.recognizer = rec.load(path)  # one reference swap: every later request uses it
+        self.served.swap(path)
         message = f"Now serving the new model ({self.result['info']['test_accuracy']:.2%} on the test subset) to everyone."
         if save:
             target = rec.CHECKPOINT_DIR
@@ -322,10 +330,10 @@ class Trainer:
 
 
 def about_markdown(served: Served) -> str:
-    info = served.recognizer.info
+    info = served.info
     note = f"> {served.note}\n\n" if served.note else ""
     if not info:
-        return note + f"Serving `{served.recognizer.path}` (no JSON beside it)."
+        return note + f"Serving `{served.path}` (no JSON beside it)."
     v = info.get("versions", {})
     return note + (
         f"### The served model: `{info['architecture']}`\n\n"
@@ -359,22 +367,22 @@ def browser_page(served: Served) -> str | None:
     exported now into a temporary folder and served by Gradio (needs `npm install` for tf.min.js)."""
     if os.environ.get("MNIST_DEMO_WEB_URL"):
         return os.environ["MNIST_DEMO_WEB_URL"]
-    from .web.export import export, tfjs_library
+    from .web.export import tfjs_library
 
     if tfjs_library() is None:
         return None
     folder = Path(tempfile.gettempdir()) / "mnist_demo_web"
-    export(folder, recognizer=served.recognizer)
+    served.export_web(folder)
     gr.set_static_paths([str(folder)])
     return f"gradio_api/file={folder}/index.html"
 
 
-def build_demo(model: str | None = None, training: bool = True) -> gr.Blocks:
-    served = Served(model)
+def build_demo(model: str | None = None, training: bool = True, worker: bool = True) -> gr.Blocks:
+    served = Served(model, worker=worker)
+    warm = example_files()
+    served.warm_up(warm[0][0])
     trainer = Trainer(served)
     web_page = browser_page(served)
-    warm = example_files()
-    served.recognizer.predict(warm[0][0])  # warm the whole path before the first visitor
 
     # delete_cache: Gradio's copies of outputs older than an hour go, checked every 10 minutes.
     with gr.Blocks(title="Draw a digit", delete_cache=(600, 3600)) as demo:
@@ -454,7 +462,7 @@ def build_demo(model: str | None = None, training: bool = True) -> gr.Blocks:
 
         with gr.Tab("About"):
             about = gr.Markdown(about_markdown(served))
-            confusion = Path(served.recognizer.path).with_name("confusion.png")
+            confusion = Path(served.path).with_name("confusion.png")
             about_img = gr.Image(str(confusion) if confusion.is_file() else None, label="Confusion matrix (MNIST test set)",
                                  interactive=False, buttons=["download"])
             gr.Markdown("Rows are the true digit, columns the model's answer. "
@@ -463,8 +471,22 @@ def build_demo(model: str | None = None, training: bool = True) -> gr.Blocks:
             serve.click(trainer.serve_new, save, [serve_msg, about, about_img], api_visibility="private")
 
         demo.load(None, js=SELECT_BRUSH_JS)
-    demo.queue(default_concurrency_limit=4, max_size=128)
-    return demo
+    return queue_requests(demo)
+
+
+# Gradio recomputes its /monitoring summary (a pandas DataFrame of up to the last 10,000
+# requests) after every request, under the GIL: ~1 ms a request here, ~6 ms once 10,000
+# requests have been served. Every 100th request keeps /monitoring current enough.
+MONITORING_SUMMARY_EVERY = 100
+
+
+def queue_requests(demo: gr.Blocks) -> gr.Blocks:
+    """The serving settings: up to 4 requests at once (one TF thread each, the other cores
+    serve the rest), at most 128 waiting, the monitoring summary every 100th request.
+    The load benchmark's reference servers use this too, so they differ from the app
+    only in the work done."""
+    os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", str(MONITORING_SUMMARY_EVERY))  # read by the queue
+    return demo.queue(default_concurrency_limit=4, max_size=128)
 
 
 def parse_args(argv=None):
@@ -476,6 +498,9 @@ def parse_args(argv=None):
     parser.add_argument("--enable-training", dest="training", action="store_const", const=True, default=None,
                         help="show the Train tab even on a public link or a Space")
     parser.add_argument("--disable-training", dest="training", action="store_const", const=False)
+    parser.add_argument("--in-process", dest="worker", action="store_false",
+                        help="answer in the web server's process, not a worker process: ~500 MB less memory, "
+                             "less throughput under concurrent use")
     args, _ = parser.parse_known_args(argv)
     args.training = training_allowed(args.training, args.share)
     return args

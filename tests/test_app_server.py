@@ -148,3 +148,18 @@ def test_identical_concurrent_requests_never_drop_a_connection(app_server, mnist
         t.join(300)
     assert errors == []
     assert answers == [(want, (28, 28))] * 120
+
+
+def test_monitoring_summary_is_not_recomputed_after_every_request(client, app_server, mnist, tmp_path):
+    """Gradio rebuilds its /monitoring summary (a pandas table of up to 10,000 past requests) after
+    every request by default; the app asks for it every 100th. Over 20 requests the summary the
+    server reports may change once (a 100th request among them), never with each request."""
+    (path, _), = write_mnist(tmp_path, mnist, 1)
+    summaries = []
+    for _ in range(20):
+        client.predict(handle_file(str(path)), api_name="/predict")
+        reply = httpx.get(f"{app_server.url}monitoring/summary", timeout=30)
+        assert reply.status_code == 200  # monitoring itself still works
+        summaries.append(reply.json())
+    changes = sum(a != b for a, b in zip(summaries, summaries[1:]))
+    assert changes <= 1, summaries

@@ -131,7 +131,7 @@ def test_unreachable_hub_and_nothing_cached(tmp_path, mnist_path):
 def test_app_falls_back_to_the_bundled_model_when_the_hub_is_out_of_reach(tmp_path):
     env = {**os.environ, "HF_HUB_CACHE": str(tmp_path / "empty"), "HF_HUB_OFFLINE": "1"}
     code = ("from mnist_demo.ui import Served, about_markdown; s = Served('hf://someone/absent'); "
-            "print(s.recognizer.path); print(about_markdown(s))")
+            "print(s.path); print(about_markdown(s))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     lines = proc.stdout.splitlines()

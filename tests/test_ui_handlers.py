@@ -92,7 +92,7 @@ def test_odd_modes_are_read(served_holder, mnist, tmp_path):
     assert max(label, key=label.get) == want  # an animation is read by its first frame
 
 
-def test_drawing_pad_reads_only_the_composite(tmp_path, drawn):
+def test_drawing_pad_decodes_nothing_and_passes_the_composite_on(served_holder, tmp_path, drawn):
     from gradio.components.image_editor import EditorData
     from gradio.data_classes import FileData
 
@@ -102,7 +102,63 @@ def test_drawing_pad_reads_only_the_composite(tmp_path, drawn):
                          layers=[FileData(path=str(tmp_path / "junk.png"))],
                          composite=FileData(path=str(tmp_path / "composite.png")))
     value = DrawingPad(type="numpy", image_mode="RGBA").preprocess(payload)
-    assert value["background"] is None and value["layers"] == []
-    assert value["composite"].shape == (600, 800, 4)
+    assert value == {"background": None, "layers": [], "composite": str(tmp_path / "composite.png")}
+    label, _, message = predict_drawing(served_holder, value)
+    assert max(label, key=label.get) == "6" and "**6**" in message
     with pytest.raises(UnidentifiedImageError):  # Gradio's own Sketchpad decodes all three
         gr.Sketchpad(type="numpy", image_mode="RGBA").preprocess(payload)
+
+
+@pytest.fixture(scope="module")
+def served_by_worker():
+    served = Served(None, worker=True)
+    yield served
+    served.worker.close()
+
+
+def test_the_worker_answers_as_the_server_process_would(served_holder, served_by_worker, drawn, tmp_path):
+    sources = []
+    for digit in range(10):
+        path = tmp_path / f"{digit}.png"
+        render_condition(drawn[digit][0], "thin 5px pen, 800x600").save(path)
+        sources.append(str(path))
+    sources.append(np.asarray(render_condition(drawn[3][1], "transparent canvas, 14px brush")))  # an array
+    for source in sources:
+        here, there = served_holder.answer(source), served_by_worker.answer(source)
+        assert there.label == here.label and there.image == here.image  # the same picture, named by its content
+        np.testing.assert_allclose(there.probabilities, here.probabilities, atol=1e-6)
+    assert [served_by_worker.answer(s).label for s in sources[:10]] == list(range(10))
+
+    (tmp_path / "note.png").write_text("text, not a picture")
+    Image.new("L", (20000, 20000), 255).save(tmp_path / "huge.png")
+    Image.new("RGB", (200, 200), "white").save(tmp_path / "blank.png")
+    for bad in ("note.png", "huge.png", "blank.png", "absent.png"):  # the same message from either
+        assert _error(served_by_worker, tmp_path / bad) == _error(served_holder, tmp_path / bad)
+    blank = np.zeros((420, 420, 4), np.uint8)
+    assert predict_drawing(served_by_worker, {"composite": blank}) == (None, None, BLANK_MESSAGE)
+
+
+def test_a_killed_worker_is_started_again(served_by_worker, drawn, tmp_path):
+    path = tmp_path / "7.png"
+    render_condition(drawn[7][0], "natural 800x600, 18px brush").save(path)
+    first = served_by_worker.worker.process
+    first.kill()
+    first.wait()
+    assert served_by_worker.answer(str(path)).label == 7
+    assert served_by_worker.worker.process.pid != first.pid
+
+
+def test_serving_a_new_model_reaches_the_worker(served_by_worker, drawn, tmp_path):
+    from mnist_demo.recognizer import CHECKPOINT_DIR, load
+
+    seed, default = CHECKPOINT_DIR / "seed" / "model.keras", served_by_worker.path
+    image = np.asarray(render_condition(drawn[2][0], "big 300px, 32px brush, 400x400"))
+    want_seed, want_default = load(seed).predict(image).probabilities, load(default).predict(image).probabilities
+    close = dict(rtol=1e-4, atol=1e-20)  # the same model on the same input: the same numbers, even the tiny ones
+    assert not np.allclose(want_seed, want_default, **close)
+    try:
+        served_by_worker.swap(str(seed))
+        np.testing.assert_allclose(served_by_worker.answer(image).probabilities, want_seed, **close)
+    finally:
+        served_by_worker.swap(default)
+    np.testing.assert_allclose(served_by_worker.answer(image).probabilities, want_default, **close)
