@@ -228,6 +228,9 @@ def _serve(model_path: str, fds: list[int]):
 
 
 if __name__ == "__main__":
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is for the server; the worker ends when its pipes close
     os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")  # one digit at a time: the pool costs more than it gains
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     _serve(sys.argv[1], [int(fd) for fd in sys.argv[2:]])

@@ -88,7 +88,7 @@ def free_port() -> int:
 class AppServer:
     """`python app.py` on a free loopback port, as a user starts it."""
 
-    def __init__(self, *args: str, env: dict | None = None, timeout: float = 180):
+    def __init__(self, *args: str, env: dict | None = None, timeout: float = 180, new_session: bool = False):
         import subprocess
         import time
         import urllib.request
@@ -99,6 +99,7 @@ class AppServer:
         self.proc = subprocess.Popen(
             [sys.executable, "app.py", "--host", "127.0.0.1", "--port", str(self.port), *args],
             cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
+            start_new_session=new_session,  # its own process group, as a terminal gives it
         )
         self.started = time.perf_counter()
         deadline = self.started + timeout

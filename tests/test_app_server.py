@@ -1,6 +1,9 @@
 """A real `python app.py` on loopback, called with gradio_client as a user's script would."""
 
+import os
+import signal
 import threading
+import time
 
 import httpx
 import numpy as np
@@ -9,7 +12,7 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
 
-from conftest import upscale
+from conftest import AppServer, upscale
 from mnist_demo.strokes import render_condition
 
 pytestmark = pytest.mark.server
@@ -163,3 +166,27 @@ def test_monitoring_summary_is_not_recomputed_after_every_request(client, app_se
         summaries.append(reply.json())
     changes = sum(a != b for a, b in zip(summaries, summaries[1:]))
     assert changes <= 1, summaries
+
+
+def test_ctrl_c_stops_the_server_and_its_worker_quietly(mnist, tmp_path):
+    """Ctrl+C in a terminal interrupts the whole process group: the server closes, and its
+    worker process, which ignores the interrupt, ends as its pipes close: no traceback, no orphan."""
+    server = AppServer("--disable-training", new_session=True)
+    try:
+        (path, want), = write_mnist(tmp_path, mnist, 1)
+        label, _ = Client(server.url, verbose=False).predict(handle_file(str(path)), api_name="/predict")
+        assert top(label) == want
+        os.killpg(server.proc.pid, signal.SIGINT)
+        server.proc.wait(30)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                os.killpg(server.proc.pid, 0)  # anyone left in the group?
+            except ProcessLookupError:
+                break
+            time.sleep(0.2)
+        else:
+            pytest.fail("the worker process outlived the server")
+        assert "Traceback" not in server.output(), server.output()
+    finally:
+        server.stop()
