@@ -4,9 +4,9 @@ Gradio serves every request from one Python process, and its own work (~10 ms
 a request: upload, queue, event stream, output file) holds the GIL. Reading
 an image and running the model in that process adds ~3 ms of numpy, Pillow and
 TensorFlow calls that hold the same lock, so under 8 concurrent clients the
-server reached 69-77% of a no-op Gradio app's throughput. A separate process
+server reached 67-77% of a no-op Gradio app's throughput. A separate process
 has its own GIL: the server only passes a file path down a pipe and reads the
-answer back (benchmarks/http_load.py measures both).
+answer back; 76-89% (benchmarks/http_load.py measures both, README, Speed).
 
     PredictionWorker(model_path).answer(source) -> Answer    # from the web server
     answer(recognizer, source) -> Answer                     # the same, in this process
@@ -33,9 +33,9 @@ from typing import NamedTuple
 from .preprocess import BlankImageError, ImageError
 
 PROCESSED_DIR = Path(tempfile.gettempdir()) / "mnist_demo_processed"
-# A little below the web server, whose one thread carries every request. 19 gives that thread
-# more room under load, but then answers wait whenever anything else keeps the CPUs busy
-# (a training, other programs): README, Speed.
+# A little below the web server, whose one thread carries every request. 19 measured no better
+# under load, and answers then wait whenever anything else keeps the CPUs busy (a training,
+# other programs): 326 ms instead of 79 ms (README, Speed).
 WORKER_NICE = int(os.environ.get("MNIST_DEMO_WORKER_NICE", 5))
 _written = 0
 
