@@ -8,7 +8,7 @@ server reached 67-77% of a no-op Gradio app's throughput. A separate process
 has its own GIL: the server only passes a file path down a pipe and reads the
 answer back; 76-89% (benchmarks/http_load.py measures both, README, Speed).
 
-    PredictionWorker(model_path).answer(source) -> Answer    # from the web server
+    PredictionWorker(model_path, slots).answer(source) -> Answer    # from the web server
     answer(recognizer, source) -> Answer                     # the same, in this process
 
 The worker itself: python -m mnist_demo.serving MODEL_PATH FD [FD ...]
@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 from typing import NamedTuple
 
-from .preprocess import BlankImageError, ImageError
+from .preprocess import ImageError
 
 PROCESSED_DIR = Path(tempfile.gettempdir()) / "mnist_demo_processed"
 # A little below the web server, whose one thread carries every request. 19 measured no better
@@ -38,6 +38,7 @@ PROCESSED_DIR = Path(tempfile.gettempdir()) / "mnist_demo_processed"
 # other programs): 326 ms instead of 79 ms (README, Speed).
 WORKER_NICE = int(os.environ.get("MNIST_DEMO_WORKER_NICE", 5))
 _written = 0
+READY = "ready"  # the worker's first message on each pipe, once the model is loaded
 
 
 class Answer(NamedTuple):
@@ -101,7 +102,7 @@ class PredictionWorker:
     started again and the request retried once.
     """
 
-    def __init__(self, model_path: str | os.PathLike, slots: int = 4):
+    def __init__(self, model_path: str | os.PathLike, slots: int):
         self.model_path = str(Path(model_path).resolve())
         self.slots = slots
         self._lock = threading.Lock()
@@ -123,6 +124,7 @@ class PredictionWorker:
             self._free.put((self.generation, conn, False))  # not yet known to be ready
 
     def _call(self, message):
+        """Send a message, return the worker's reply; an exception it replies with is raised here."""
         failures = 0
         while True:
             generation, conn, ready = self._free.get()
@@ -131,7 +133,7 @@ class PredictionWorker:
                 continue
             try:
                 if not ready:
-                    if conn.recv() != ("ready",):
+                    if conn.recv() != READY:
                         raise EOFError
                     ready = True
                 conn.send(message)  # pickled whole before anything is written
@@ -147,6 +149,8 @@ class PredictionWorker:
                 self._free.put((generation, conn, ready))
                 raise
             self._free.put((generation, conn, True))
+            if isinstance(reply, Exception):
+                raise reply
             return reply
 
     def _restart(self, generation: int):
@@ -159,27 +163,16 @@ class PredictionWorker:
 
     def answer(self, source) -> Answer:
         """Path, bytes or array -> Answer; BlankImageError / ImageError with the worker's message."""
-        kind, value = self._call(("answer", source))
-        if kind == "answer":
-            return Answer(*value)
-        if kind == "blank":
-            raise BlankImageError(value)
-        if kind == "error":
-            raise ImageError(value)
-        raise WorkerError(value)
+        return self._call(("answer", source))
 
     def load(self, model_path: str | os.PathLike):
         """Serve another model from now on (the worker reads one message at a time: no request sees half a swap)."""
         self.model_path = str(Path(model_path).resolve())
-        kind, value = self._call(("load", self.model_path))
-        if kind != "loaded":
-            raise WorkerError(value)
+        self._call(("load", self.model_path))
 
     def export_web(self, folder: str | os.PathLike):
         """Write the TensorFlow.js site for the served model (mnist_demo/web/export.py) into folder."""
-        kind, value = self._call(("export", str(folder)))
-        if kind != "exported":
-            raise WorkerError(value)
+        self._call(("export", str(folder)))
 
     def close(self):
         self.process.kill()
@@ -187,7 +180,8 @@ class PredictionWorker:
 
 
 def _serve(model_path: str, fds: list[int]):
-    """The worker's loop: answer whichever pipe has a message, one at a time; exit when all are closed."""
+    """The worker's loop: answer whichever pipe has a message, one at a time; exit when all are closed.
+    A reply is the result (an Answer, or None for "load" and "export") or the exception to raise."""
     from multiprocessing.connection import Connection, wait
 
     from . import recognizer as rec
@@ -196,7 +190,7 @@ def _serve(model_path: str, fds: list[int]):
     conns = [Connection(fd) for fd in fds]
     recognizer = rec.load(model_path)
     for conn in conns:
-        conn.send(("ready",))
+        conn.send(READY)
     while conns:
         for conn in wait(conns):
             try:
@@ -204,23 +198,20 @@ def _serve(model_path: str, fds: list[int]):
             except (EOFError, OSError):  # the server went away
                 conns.remove(conn)
                 continue
+            reply = None
             try:
                 if kind == "load":
                     recognizer = rec.load(value)
-                    reply = ("loaded", value)
                 elif kind == "export":
                     from .web.export import export
 
                     export(value, recognizer=recognizer)
-                    reply = ("exported", value)
                 else:
-                    reply = ("answer", tuple(answer(recognizer, value)))
-            except BlankImageError as exc:
-                reply = ("blank", str(exc))
-            except ImageError as exc:
-                reply = ("error", str(exc))
+                    reply = answer(recognizer, value)
+            except ImageError as exc:  # BlankImageError too: the server says what is wrong
+                reply = exc
             except Exception as exc:  # noqa: BLE001 - a bug answers one request with an error, the worker goes on
-                reply = ("failed", f"{type(exc).__name__}: {exc}")
+                reply = WorkerError(f"{type(exc).__name__}: {exc}")
             try:
                 conn.send(reply)
             except OSError:
@@ -233,4 +224,6 @@ if __name__ == "__main__":
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is for the server; the worker ends when its pipes close
     os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")  # one digit at a time: the pool costs more than it gains
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from mnist_demo.serving import _serve  # the module by its name, not __main__: replies pickle as its classes
+
     _serve(sys.argv[1], [int(fd) for fd in sys.argv[2:]])

@@ -31,6 +31,7 @@ from .preprocess import BlankImageError, ImageError  # noqa: E402
 from .serving import Answer, PredictionWorker, WorkerError, answer  # noqa: E402
 
 CANVAS = 420  # px, square; shown whole (not zoomed) on desktop and phone
+CONCURRENT_REQUESTS = 4  # per event; also the worker's pipes (each waiting request holds one)
 BRUSH = 10  # Gradio brush size (a radius): strokes about 20 px wide on the 420 px canvas, like a marker
 BLANK_MESSAGE = "Draw a digit (0-9) on the canvas: the answer updates as you draw."
 
@@ -98,7 +99,7 @@ class Served:
             model_path = rec.resolve(None)
         self.path, self.info = str(model_path), rec.read_info(model_path)
         worker = worker and os.name == "posix"  # the worker's pipes are handed over as file descriptors
-        self.worker = PredictionWorker(model_path) if worker else None
+        self.worker = PredictionWorker(model_path, slots=CONCURRENT_REQUESTS) if worker else None
         self.recognizer = None if worker else rec.served(self.path)
 
     def answer(self, source) -> Answer:
@@ -481,12 +482,12 @@ MONITORING_SUMMARY_EVERY = 100
 
 
 def queue_requests(demo: gr.Blocks) -> gr.Blocks:
-    """The serving settings: up to 4 requests at once (one TF thread each, the other cores
-    serve the rest), at most 128 waiting, the monitoring summary every 100th request.
+    """The serving settings: up to CONCURRENT_REQUESTS at once per event, at most 128 waiting,
+    the monitoring summary every 100th request.
     The load benchmark's reference servers use this too, so they differ from the app
     only in the work done."""
     os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", str(MONITORING_SUMMARY_EVERY))  # read by the queue
-    return demo.queue(default_concurrency_limit=4, max_size=128)
+    return demo.queue(default_concurrency_limit=CONCURRENT_REQUESTS, max_size=128)
 
 
 def parse_args(argv=None):
