@@ -37,7 +37,10 @@ SERVERS = {
 }
 EXTRA_SERVERS = {  # for diagnosis, with --servers
     "app.py --in-process": [*SERVERS["app.py"], "--in-process"],  # no worker process: the work holds Gradio's GIL
-    "no-op + 4 ms GIL-free work": [sys.executable, "benchmarks/reference_app.py", "--mode", "busy"],
+    "app.py, worker at nice 0": ["env", "MNIST_DEMO_WORKER_NICE=0", *SERVERS["app.py"]],
+    # what any work costs under load on these cores: the no-op plus N ms of CPU outside the GIL
+    **{f"no-op + {ms} ms GIL-free work": [sys.executable, "benchmarks/reference_app.py", "--mode", "busy",
+                                          "--busy-ms", str(ms)] for ms in (1, 2, 4)},
     # Gradio's default: its /monitoring summary recomputed after every request (see mnist_demo.ui.queue_requests)
     **{f"{name}, Gradio's summary per request": ["env", "GRADIO_ANALYTICS_CACHE_FREQUENCY=1", *SERVERS[name]]
        for name in ("app.py", "no-op Gradio app")},

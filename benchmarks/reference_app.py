@@ -8,9 +8,10 @@ serving settings (mnist_demo.ui.queue_requests) as the app's /predict, so the
 difference to app.py is the cost of the real work.
 blog: the blog's preprocessing (grey, resize to 28x28, invert, brighten) and
 model.predict per request on its own network (checkpoints/seed).
-busy: the no-op app plus ~4 ms of CPU a request in C code that releases
-Python's GIL (SHA-256 of 8 MB): what work costs when it leaves the GIL to
-Gradio's own thread, for comparison with app.py's ~3 ms of numpy and Python.
+busy: the no-op app plus --busy-ms of CPU a request in C code that releases
+Python's GIL (SHA-256 of a block sized for it at start): what any work costs
+when it leaves the GIL to Gradio's own thread, for comparison with app.py's
+worker (~4 ms of CPU a request, in its own process).
 """
 
 import argparse
@@ -26,7 +27,7 @@ from mnist_demo.serving import processed_file  # noqa: E402
 from mnist_demo.ui import ImagePath, queue_requests  # noqa: E402
 
 
-def build(mode: str) -> gr.Blocks:
+def build(mode: str, busy_ms: float = 4.0) -> gr.Blocks:
     if mode in ("noop", "busy"):
         import hashlib
 
@@ -37,7 +38,7 @@ def build(mode: str) -> gr.Blocks:
             return fixed_label, fixed_image
 
         if mode == "busy":
-            block, answer = bytes(8_000_000), predict
+            block, answer = _block_for(busy_ms), predict
 
             def busy(path):
                 hashlib.sha256(block).digest()  # hashlib lets go of the GIL for large inputs
@@ -66,9 +67,23 @@ def build(mode: str) -> gr.Blocks:
     return queue_requests(demo)
 
 
+def _block_for(ms: float) -> bytes:
+    """Bytes whose SHA-256 takes about `ms` milliseconds of CPU here (timed at start)."""
+    import hashlib
+    import time
+
+    probe = bytes(4_000_000)
+    start = time.process_time()
+    for _ in range(5):
+        hashlib.sha256(probe).digest()
+    per_byte = (time.process_time() - start) / (5 * len(probe))
+    return bytes(int(ms / 1e3 / per_byte))
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--mode", choices=["noop", "blog", "busy"], default="noop")
     parser.add_argument("--port", type=int, default=7870)
+    parser.add_argument("--busy-ms", type=float, default=4.0, help="CPU a request for --mode busy")
     args = parser.parse_args()
-    build(args.mode).launch(server_name="127.0.0.1", server_port=args.port, show_error=True)
+    build(args.mode, args.busy_ms).launch(server_name="127.0.0.1", server_port=args.port, show_error=True)
