@@ -15,7 +15,9 @@ worker (~4 ms of CPU a request, in its own process).
 """
 
 import argparse
+import hashlib
 import sys
+import time
 from pathlib import Path
 
 import gradio as gr
@@ -29,22 +31,18 @@ from mnist_demo.ui import ImagePath, queue_requests  # noqa: E402
 
 def build(mode: str, busy_ms: float = 4.0) -> gr.Blocks:
     if mode in ("noop", "busy"):
-        import hashlib
-
         fixed_label = {str(d): 0.1 for d in range(10)}
         fixed_image = processed_file(Image.new("L", (28, 28)))
+        block = _block_for(busy_ms) if mode == "busy" else b""
 
-        def predict(path):
+        def noop(path):
             return fixed_label, fixed_image
 
-        if mode == "busy":
-            block, answer = _block_for(busy_ms), predict
+        def busy(path):
+            hashlib.sha256(block).digest()  # hashlib lets go of the GIL for large inputs
+            return noop(path)
 
-            def busy(path):
-                hashlib.sha256(block).digest()  # hashlib lets go of the GIL for large inputs
-                return answer(path)
-
-            predict = busy
+        predict = busy if mode == "busy" else noop
     else:
         import numpy as np
 
@@ -69,9 +67,6 @@ def build(mode: str, busy_ms: float = 4.0) -> gr.Blocks:
 
 def _block_for(ms: float) -> bytes:
     """Bytes whose SHA-256 takes about `ms` milliseconds of CPU here (timed at start)."""
-    import hashlib
-    import time
-
     probe = bytes(4_000_000)
     start = time.process_time()
     for _ in range(5):

@@ -28,10 +28,6 @@ class Prediction(NamedTuple):
     probabilities: np.ndarray  # (10,) float, sums to 1
     processed: Preprocessed  # what the model saw
 
-    def as_dict(self) -> dict[str, float]:
-        """{"0": p0, ..., "9": p9}, the shape gr.Label takes."""
-        return {str(d): float(p) for d, p in enumerate(self.probabilities)}
-
 
 class Recognizer:
     def __init__(self, model, info: dict | None = None, path: str | None = None):

@@ -33,8 +33,8 @@ from typing import NamedTuple
 from .preprocess import ImageError
 
 PROCESSED_DIR = Path(tempfile.gettempdir()) / "mnist_demo_processed"
-# A little below the web server, whose one thread carries every request. 19 measured no better
-# under load, and answers then wait whenever anything else keeps the CPUs busy (a training,
+# A little below the web server, whose one thread carries every request. 0 and 19 measured no
+# better under load, and at 19 answers wait whenever anything else keeps the CPUs busy (a training,
 # other programs): 326 ms instead of 79 ms (README, Speed).
 WORKER_NICE = int(os.environ.get("MNIST_DEMO_WORKER_NICE", 5))
 _written = 0
