@@ -9,7 +9,7 @@ has its own GIL: the server only passes a file path down a pipe and reads the
 answer back; 76-89% (benchmarks/http_load.py measures both, README, Speed).
 
     PredictionWorker(model_path, slots).answer(source) -> Answer    # from the web server
-    answer(recognizer, source) -> Answer                     # the same, in this process
+    InProcess(model_path).answer(source) -> Answer                  # the same calls, in this process
 
 The worker itself: python -m mnist_demo.serving MODEL_PATH FD [FD ...]
 (started by PredictionWorker; one pipe per request it may be asked at once).
@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 from typing import NamedTuple
 
+from . import recognizer as rec
 from .preprocess import ImageError
 
 PROCESSED_DIR = Path(tempfile.gettempdir()) / "mnist_demo_processed"
@@ -49,13 +50,6 @@ class Answer(NamedTuple):
     def as_dict(self) -> dict[str, float]:
         """{"0": p0, ..., "9": p9}, the shape gr.Label takes."""
         return {str(d): p for d, p in enumerate(self.probabilities)}
-
-
-def answer(recognizer, source) -> Answer:
-    """Any image the preprocessing takes -> Answer. Raises BlankImageError / ImageError on bad input."""
-    prediction = recognizer.predict(source)
-    return Answer(prediction.label, tuple(map(float, prediction.probabilities)),
-                  processed_file(prediction.processed.image))
 
 
 def processed_file(image) -> str:
@@ -88,6 +82,30 @@ def processed_file(image) -> str:
                 if old.stat().st_mtime < cutoff:
                     old.unlink(missing_ok=True)
     return str(path)
+
+
+class InProcess:
+    """Answers in this process, with the same calls as PredictionWorker (the worker serves through one)."""
+
+    def __init__(self, model_path: str | os.PathLike):
+        self.recognizer = rec.served(str(model_path))
+
+    def answer(self, source) -> Answer:
+        """Any image the preprocessing takes -> Answer. Raises BlankImageError / ImageError on bad input."""
+        prediction = self.recognizer.predict(source)
+        return Answer(prediction.label, tuple(map(float, prediction.probabilities)),
+                      processed_file(prediction.processed.image))
+
+    def load(self, model_path: str | os.PathLike):
+        self.recognizer = rec.load(model_path)  # one reference swap: every later request uses it
+
+    def export_web(self, folder: str | os.PathLike):
+        from .web.export import export
+
+        export(folder, recognizer=self.recognizer)
+
+    def close(self):
+        pass
 
 
 class WorkerError(RuntimeError):
@@ -172,7 +190,7 @@ class PredictionWorker:
 
     def export_web(self, folder: str | os.PathLike):
         """Write the TensorFlow.js site for the served model (mnist_demo/web/export.py) into folder."""
-        self._call(("export", str(folder)))
+        self._call(("export_web", str(folder)))
 
     def close(self):
         self.process.kill()
@@ -181,33 +199,25 @@ class PredictionWorker:
 
 def _serve(model_path: str, fds: list[int]):
     """The worker's loop: answer whichever pipe has a message, one at a time; exit when all are closed.
-    A reply is the result (an Answer, or None for "load" and "export") or the exception to raise."""
+    A message names an InProcess method and its argument; the reply is what it returns or the
+    exception to raise."""
     from multiprocessing.connection import Connection, wait
-
-    from . import recognizer as rec
 
     os.nice(WORKER_NICE)
     conns = [Connection(fd) for fd in fds]
-    recognizer = rec.load(model_path)
+    here = InProcess(model_path)
+    calls = {"answer": here.answer, "load": here.load, "export_web": here.export_web}
     for conn in conns:
         conn.send(READY)
     while conns:
         for conn in wait(conns):
             try:
-                kind, value = conn.recv()
+                name, value = conn.recv()
             except (EOFError, OSError):  # the server went away
                 conns.remove(conn)
                 continue
-            reply = None
             try:
-                if kind == "load":
-                    recognizer = rec.load(value)
-                elif kind == "export":
-                    from .web.export import export
-
-                    export(value, recognizer=recognizer)
-                else:
-                    reply = answer(recognizer, value)
+                reply = calls[name](value)
             except ImageError as exc:  # BlankImageError too: the server says what is wrong
                 reply = exc
             except Exception as exc:  # noqa: BLE001 - a bug answers one request with an error, the worker goes on

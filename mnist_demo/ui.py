@@ -28,7 +28,7 @@ import pandas as pd  # noqa: E402
 from . import recognizer as rec  # noqa: E402
 from .examples import example_files  # noqa: E402
 from .preprocess import BlankImageError, ImageError  # noqa: E402
-from .serving import Answer, PredictionWorker, WorkerError, answer  # noqa: E402
+from .serving import Answer, InProcess, PredictionWorker, WorkerError  # noqa: E402
 
 CANVAS = 420  # px, square; shown whole (not zoomed) on desktop and phone
 CONCURRENT_REQUESTS = 4  # per event; also the worker's pipes (each waiting request holds one)
@@ -82,9 +82,9 @@ CLEAR_JS = """
 class Served:
     """The model every request uses. Swapped as a whole, so all users see the change at once.
 
-    With worker=True (the app), a worker process (serving.py) loads the model and
-    answers requests; this process keeps only its path and JSON. Otherwise the
-    model is loaded here (`recognizer`) and requests are answered here.
+    `backend` answers: with worker=True (the app) a PredictionWorker, whose process
+    loads the model while this one keeps only its path and JSON; otherwise
+    InProcess, the model loaded here. Both take the same calls (serving.py).
     """
 
     def __init__(self, path: str | None, worker: bool = False):
@@ -99,14 +99,11 @@ class Served:
             model_path = rec.resolve(None)
         self.path, self.info = str(model_path), rec.read_info(model_path)
         worker = worker and os.name == "posix"  # the worker's pipes are handed over as file descriptors
-        self.worker = PredictionWorker(model_path, slots=CONCURRENT_REQUESTS) if worker else None
-        self.recognizer = None if worker else rec.served(self.path)
+        self.backend = PredictionWorker(model_path, slots=CONCURRENT_REQUESTS) if worker else InProcess(model_path)
 
     def answer(self, source) -> Answer:
-        """An image (path or array) -> Answer, in the worker when there is one."""
-        if self.worker is None:
-            return answer(self.recognizer, source)
-        return self.worker.answer(source)
+        """An image (path or array) -> Answer."""
+        return self.backend.answer(source)
 
     def warm_up(self, source) -> None:
         """Answer once, so the first visitor finds the whole path warm (waits for the worker to start).
@@ -116,24 +113,11 @@ class Served:
         except WorkerError as exc:
             print(f"warning: the prediction worker did not start ({exc}); answering in the server process",
                   flush=True)
-            self.worker.close()
-            self.worker = None
-            self.recognizer = rec.served(self.path)
-
-    def export_web(self, folder: Path) -> None:
-        """The TensorFlow.js site for the served model, written by whichever process holds it."""
-        if self.worker is not None:
-            self.worker.export_web(folder)
-        else:
-            from .web.export import export
-
-            export(folder, recognizer=self.recognizer)
+            self.backend.close()
+            self.backend = InProcess(self.path)
 
     def swap(self, path: str) -> None:
-        if self.worker is not None:
-            self.worker.load(path)
-        else:
-            self.recognizer = rec.load(path)  # one reference swap: every later request uses it
+        self.backend.load(path)
         self.path, self.info = path, rec.read_info(path)
 
 
@@ -373,7 +357,7 @@ def browser_page(served: Served) -> str | None:
     if tfjs_library() is None:
         return None
     folder = Path(tempfile.gettempdir()) / "mnist_demo_web"
-    served.export_web(folder)
+    served.backend.export_web(folder)  # by whichever process holds the model
     gr.set_static_paths([str(folder)])
     return f"gradio_api/file={folder}/index.html"
 

@@ -113,7 +113,7 @@ def test_drawing_pad_decodes_nothing_and_passes_the_composite_on(served_holder, 
 def served_by_worker():
     served = Served(None, worker=True)
     yield served
-    served.worker.close()
+    served.backend.close()
 
 
 def test_the_worker_answers_as_the_server_process_would(served_holder, served_by_worker, drawn, tmp_path):
@@ -141,11 +141,11 @@ def test_the_worker_answers_as_the_server_process_would(served_holder, served_by
 def test_a_killed_worker_is_started_again(served_by_worker, drawn, tmp_path):
     path = tmp_path / "7.png"
     render_condition(drawn[7][0], "natural 800x600, 18px brush").save(path)
-    first = served_by_worker.worker.process
+    first = served_by_worker.backend.process
     first.kill()
     first.wait()
     assert served_by_worker.answer(str(path)).label == 7
-    assert served_by_worker.worker.process.pid != first.pid
+    assert served_by_worker.backend.process.pid != first.pid
 
 
 def test_serving_a_new_model_reaches_the_worker(served_holder, served_by_worker, drawn, tmp_path):
@@ -154,7 +154,7 @@ def test_serving_a_new_model_reaches_the_worker(served_holder, served_by_worker,
     seed, default = CHECKPOINT_DIR / "seed" / "model.keras", served_by_worker.path
     image = np.asarray(render_condition(drawn[2][0], "big 300px, 32px brush, 400x400"))
     want_seed = load(seed).predict(image).probabilities
-    want_default = served_holder.recognizer.predict(image).probabilities  # the same default model, loaded here
+    want_default = served_holder.backend.recognizer.predict(image).probabilities  # the same default model, loaded here
     close = dict(rtol=1e-4, atol=1e-20)  # the same model on the same input: the same numbers, even the tiny ones
     assert not np.allclose(want_seed, want_default, **close)
     try:
